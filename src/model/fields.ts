@@ -1,0 +1,61 @@
+// Hot or cold, declared once per field (SPEC §1 "change applied"): the planner and the spec
+// hash both read this table, and nothing else decides it.
+
+import { createHash } from 'node:crypto';
+import type { Network, Zone } from './types.js';
+
+/** in-place: applied to the running zone; replace: the zone is recreated; ordering: affects order only. */
+export type ChangeRule = 'in-place' | 'replace' | 'ordering';
+
+export const ZONE_FIELDS = {
+  hostname: 'in-place',
+  root: 'replace',
+  read_only: 'replace',
+  command: 'replace',
+  workdir: 'replace',
+  env: 'replace',
+  user: 'replace',
+  mounts: 'replace',
+  limits: 'in-place',
+  networks: 'in-place',
+  depends_on: 'ordering',
+  restart: 'in-place',
+  ports: 'in-place',
+  stop_grace_period: 'in-place',
+  privileges: 'replace',
+} as const satisfies Record<Exclude<keyof Zone, 'name'>, ChangeRule>;
+
+export const NETWORK_FIELDS = {
+  subnet: 'replace',
+  gateway: 'in-place',
+  egress: 'in-place',
+  internal: 'in-place',
+} as const satisfies Record<Exclude<keyof Network, 'name'>, ChangeRule>;
+
+export type ZoneField = keyof typeof ZONE_FIELDS;
+export type NetworkField = keyof typeof NETWORK_FIELDS;
+
+/** JSON with sorted keys: the same value always gives the same text. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+function hashOf<T extends object>(item: T, table: Record<string, ChangeRule>): string {
+  const cold: Record<string, unknown> = {};
+  for (const [field, rule] of Object.entries(table)) if (rule === 'replace') cold[field] = (item as Record<string, unknown>)[field];
+  return createHash('sha256').update(canonicalJson(cold)).digest('hex').slice(0, 16);
+}
+
+/** The hash of a zone's replace-fields, recorded with the zone to decide "recreate?". */
+export function zoneSpecHash(zone: Zone): string {
+  return hashOf(zone, ZONE_FIELDS);
+}
+
+export function networkSpecHash(network: Network): string {
+  return hashOf(network, NETWORK_FIELDS);
+}
