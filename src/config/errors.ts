@@ -29,15 +29,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** Code-point order: deterministic, and no ICU collator to load. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function sortProblems(problems: readonly ConfigProblem[], fileOrder: readonly string[] = []): ConfigProblem[] {
   const rank = (f: string | undefined): number => (f === undefined ? -1 : fileOrder.includes(f) ? fileOrder.indexOf(f) : fileOrder.length);
   return [...problems].sort((a, b) =>
     rank(a.loc?.file) - rank(b.loc?.file) ||
-    (a.loc?.file ?? '').localeCompare(b.loc?.file ?? '') ||
+    compareText(a.loc?.file ?? '', b.loc?.file ?? '') ||
     (a.loc?.line ?? 0) - (b.loc?.line ?? 0) ||
     (a.loc?.col ?? 0) - (b.loc?.col ?? 0) ||
-    a.path.localeCompare(b.path) ||
-    a.message.localeCompare(b.message),
+    compareText(a.path, b.path) ||
+    compareText(a.message, b.message),
   );
 }
 

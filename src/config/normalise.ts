@@ -7,7 +7,7 @@ import { canonicalCapability } from '../model/capabilities.js';
 import { broadcastOf, contains, formatCidr, gatewayOf, overlaps, parseCidr, parseIpv4, type Cidr } from '../model/ipv4.js';
 import type { Attachment, Bandwidth, DesiredState, IoDeviceLimits, Limits, Mount, Network, Port, Privileges, RestartPolicy, Root, Zone } from '../model/types.js';
 import { UnitError, parseCount, parseCpus, parseCpuset, parseDuration, parseRate, parseSize } from '../model/units.js';
-import { dotted, show, type ConfigProblem, type Loc } from './errors.js';
+import { compareText, dotted, show, type ConfigProblem, type Loc } from './errors.js';
 import { pointer, type LocIndex } from './plain.js';
 
 type Path = (string | number)[];
@@ -15,6 +15,8 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const sortedKeys = (o: Obj): string[] => Object.keys(o).sort();
+
+
 
 export const DEFAULT_STOP_GRACE_MS = 10_000;
 
@@ -265,7 +267,7 @@ function attachmentsOf(cx: Context, v: unknown, path: Path, networks: Record<str
       ? Object.entries(v).map(([n, a]) => [n, a, [...path, n], 'key'])
       : [];
   const seen = new Set<string>();
-  for (const [name, a, p, at] of entries.sort((x, y) => x[0].localeCompare(y[0]))) {
+  for (const [name, a, p, at] of entries.sort((x, y) => compareText(x[0], y[0]))) {
     if (cx.reported(p)) continue;
     if (seen.has(name)) {
       cx.report(p, `lists network ${JSON.stringify(name)} twice`);
