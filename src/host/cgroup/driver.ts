@@ -1,0 +1,110 @@
+// The cgroup driver: one interface, a v2 and a v1 implementation behind it (v2.ts, v1.ts),
+// chosen at run time by createCgroupDriver (index.ts).
+//
+// Hierarchy, in every hierarchy the driver uses: ROOT/zonectl/PROJECT/ZONE. The project
+// level (`zone: null` below) is the global zone's cgroup: its limits cap all the project's
+// zones together. Processes only ever live in zone cgroups (the leaves), as cgroup v2's
+// no-internal-processes rule requires.
+
+import type { Limits } from '../../model/types.js';
+
+/** A zone's name, or null for the project level (the global zone's limits). */
+export type ZoneName = string | null;
+
+/** A limit's path in the model: `cpus`, `memory`, `io.weight`, `io.devices./dev/vda`. */
+export type LimitPath = string;
+
+export type LimitStatus = 'applied' | 'deferred' | 'infeasible';
+
+export interface LimitOutcome {
+  limit: LimitPath;
+  status: LimitStatus;
+  /** The control file written (or that would have been), absolute. */
+  file: string;
+  /** The value written (or that would have been), as the kernel file takes it. */
+  value: string;
+  /** Why it is deferred or infeasible, naming the file or controller and the kernel's code. */
+  reason?: string;
+}
+
+export interface ApplyReport {
+  /** `zonectl/PROJECT/ZONE` (or `zonectl/PROJECT`). */
+  cgroup: string;
+  /** One outcome per limit, in the order written. */
+  outcomes: LimitOutcome[];
+}
+
+/** Live usage of one cgroup (counters since its creation). */
+export interface Usage {
+  cpu: {
+    usage_ns: number;
+    user_ns: number;
+    system_ns: number;
+    /** CFS bandwidth periods elapsed, and those in which the cgroup was throttled. */
+    periods: number;
+    throttled_periods: number;
+    throttled_ns: number;
+  };
+  memory: {
+    current: number;
+    /** High-water mark; null where the kernel keeps none (v2 before 5.19). */
+    peak: number | null;
+    limit: number | null;
+    /** Processes killed by the OOM killer inside this cgroup. */
+    oom_kills: number;
+  };
+  pids: { current: number; limit: number | null };
+  io: { read_bytes: number; write_bytes: number; read_ops: number; write_ops: number };
+  /** Files that could not be read (controller absent); their counters read as 0. */
+  unavailable: string[];
+}
+
+export interface CgroupDriver {
+  readonly version: 1 | 2;
+
+  /** Creates zonectl/PROJECT (idempotent) and applies the global zone's limits to it. */
+  ensureProject(project: string, limits: Limits): Promise<ApplyReport>;
+  /** Creates zonectl/PROJECT/ZONE (idempotent); the project must exist. */
+  create(project: string, zone: string): Promise<void>;
+  /**
+   * Writes every limit in the order the kernel needs, reads each back, and reports it as
+   * applied, deferred (a memory shrink still reclaiming) or infeasible (with the reason).
+   * Throws only when the cgroup itself is missing or unusable.
+   */
+  apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport>;
+  /** The limits as the kernel has them, in the model's units. */
+  read(project: string, zone: ZoneName): Promise<Limits>;
+  /**
+   * `limits` as read() would return them once applied on this driver (page-rounded memory,
+   * v1 shares↔weight rounding...): compare `canonical(desired)` with `read()` to plan.
+   */
+  canonical(limits: Limits): Limits;
+  usage(project: string, zone: ZoneName): Promise<Usage>;
+
+  /** Moves a process (all its threads) into the zone's cgroup in every hierarchy. */
+  addProcess(project: string, zone: string, pid: number): Promise<void>;
+  /** PIDs in the zone's cgroup (and below), sorted. */
+  procs(project: string, zone: string): Promise<number[]>;
+  /** SIGKILLs every process in the zone; returns when none is left (bounded, then throws). */
+  kill(project: string, zone: string): Promise<void>;
+  /** kill(), then removes the zone's cgroups bottom-up; EBUSY is retried with a bound. No-op if absent. */
+  remove(project: string, zone: string): Promise<void>;
+  /** Removes every zone of the project, then the project level. No-op if absent. */
+  removeProject(project: string): Promise<void>;
+
+  /** Zones of the project that have a cgroup, sorted. */
+  list(project: string): Promise<string[]>;
+  /** Projects that have a cgroup under zonectl/, sorted. */
+  projects(): Promise<string[]>;
+}
+
+export interface CgroupDriverTimings {
+  /** How long a memory shrink below usage may wait for reclaim before it is deferred. */
+  reclaimTimeoutMs: number;
+  /** How long kill and rmdir retry (EBUSY, processes still exiting) before failing. */
+  removeTimeoutMs: number;
+  /** Poll interval of both waits. */
+  pollMs: number;
+}
+
+export const DEFAULT_TIMINGS: CgroupDriverTimings = { reclaimTimeoutMs: 2000, removeTimeoutMs: 5000, pollMs: 50 };

@@ -1,0 +1,534 @@
+// cgroup v1 (legacy and hybrid hosts) driver: one directory per hierarchy.
+//
+// Files: cpu.cfs_period_us/cfs_quota_us, cpu.shares (weight conversion: weight.ts), cpuset.cpus
+// (cpus and mems copied from the parent on create, as v1 requires before a task may join),
+// memory.limit_in_bytes, memory.memsw.limit_in_bytes (memory + swap), memory.soft_limit_in_bytes,
+// pids.max, blkio.bfq.weight (or CFQ's blkio.weight), blkio.throttle.*_device; freezer.state
+// to stop a zone before killing it.
+
+import { join } from 'node:path';
+import type { IoDeviceLimits, Limits } from '../../model/types.js';
+import { formatCpuset } from '../../model/units.js';
+import { HostError } from '../errors.js';
+import type { DriverDeps } from './deps.js';
+import { TOP } from './deps.js';
+import type { V1Controller } from './detect.js';
+import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
+import { formatMax, formatV1Limit, parseCount, parseCpuList, parseDeviceLines, parseFlatKeyed, parseMax, parseV1Limit } from './format.js';
+import { cappedDevices, neutralLimits, pageFloor, sameCpus } from './limits.js';
+import { absentReason, Outcomes, tryWrite, writeChecked } from './outcomes.js';
+import { killAll, removeTree, subtreeProcs } from './removal.js';
+import { pollUntil } from './wait.js';
+import { bfqWeightOfIoWeight, cfqWeightOfIoWeight, ioWeightOfCfqWeight, sharesOfWeight, weightOfShares } from './weight.js';
+
+const THROTTLE = [['read_bps', 'blkio.throttle.read_bps_device'], ['write_bps', 'blkio.throttle.write_bps_device'], ['read_iops', 'blkio.throttle.read_iops_device'], ['write_iops', 'blkio.throttle.write_iops_device']] as const;
+
+/** Unlimited compares above everything. */
+function atLeast(a: number | null, b: number | null): boolean {
+  return a === null || (b !== null && a >= b);
+}
+
+export class CgroupV1Driver implements CgroupDriver {
+  readonly version = 1 as const;
+  /** Set once a cgroup shows CFQ's blkio.weight and no blkio.bfq.weight (kernels before 5.0). */
+  private cfq = false;
+
+  constructor(
+    /** Mount point of each controller's hierarchy. */
+    private readonly mounts: Partial<Record<V1Controller, string>>,
+    private readonly deps: DriverDeps,
+  ) {}
+
+  /** Each hierarchy once (co-mounted controllers share one). */
+  private hierarchies(): string[] {
+    return [...new Set(Object.values(this.mounts))].sort();
+  }
+
+  private rel(project: string, zone: ZoneName): string {
+    return zone === null ? join(TOP, project) : join(TOP, project, zone);
+  }
+
+  private name(project: string, zone: ZoneName): string {
+    return `${TOP}/${project}${zone === null ? '' : `/${zone}`}`;
+  }
+
+  /** The cgroup's directory in one controller's hierarchy, or null if that controller is not mounted. */
+  private dir(c: V1Controller, project: string, zone: ZoneName): string | null {
+    const mount = this.mounts[c];
+    return mount === undefined ? null : join(mount, this.rel(project, zone));
+  }
+
+  private async requireCgroup(project: string, zone: ZoneName): Promise<void> {
+    for (const h of this.hierarchies()) if (await this.deps.fs.exists(join(h, this.rel(project, zone)))) return;
+    throw new HostError(`cgroup ${this.name(project, zone)} does not exist in any hierarchy (${this.hierarchies().join(', ')})`, { code: 'ENOENT' });
+  }
+
+  /** v1 cpusets start empty, and no task may join an empty one: copy the parent's. */
+  private async inheritCpuset(dir: string): Promise<void> {
+    const { fs } = this.deps;
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if ((await fs.read(join(dir, f))).trim() !== '') continue;
+      await fs.write(join(dir, f), (await fs.read(join(dir, '..', f))).trim());
+    }
+  }
+
+  /** mkdir `rel` in every hierarchy (parents first), filling new cpusets. */
+  private async makeLevels(levels: string[]): Promise<void> {
+    for (const h of this.hierarchies()) {
+      for (const level of levels) {
+        const dir = join(h, level);
+        await this.deps.fs.mkdir(dir);
+        if (h === this.mounts.cpuset) await this.inheritCpuset(dir);
+      }
+    }
+  }
+
+  async ensureProject(project: string, limits: Limits): Promise<ApplyReport> {
+    await this.makeLevels([TOP, join(TOP, project)]);
+    return this.apply(project, null, limits);
+  }
+
+  async create(project: string, zone: string): Promise<void> {
+    await this.requireCgroup(project, null);
+    await this.makeLevels([join(TOP, project), join(TOP, project, zone)]);
+  }
+
+  async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
+    await this.requireCgroup(project, zone);
+    const { fs } = this.deps;
+    const out = new Outcomes();
+    /** A one-file limit: absent file → applied if neutral, else infeasible naming the controller. */
+    const plain = async (limit: string, c: V1Controller, file: string, value: string, neutral: boolean, holds: (t: string) => boolean): Promise<void> => {
+      const dir = this.dir(c, project, zone);
+      const path = dir === null ? `${c}/${this.rel(project, zone)}/${file}` : join(dir, file);
+      if (dir === null || !(await fs.exists(path))) {
+        if (neutral) out.applied(limit, path, value);
+        else out.infeasible(limit, path, value, dir === null ? `controller ${c} is not mounted (no cgroup v1 hierarchy for it)` : absentReason(path, c));
+        return;
+      }
+      const why = await writeChecked(fs, path, value, holds);
+      if (why === null) out.applied(limit, path, value);
+      else out.infeasible(limit, path, value, why);
+    };
+
+    // cpu: the period first, then the quota (-1 clears)
+    if (limits.cpus !== null) {
+      const period = String(limits.cpus.period_us);
+      const cpuDir = this.dir('cpu', project, zone);
+      const periodFile = cpuDir === null ? null : join(cpuDir, 'cpu.cfs_period_us');
+      const why = periodFile !== null && (await fs.exists(periodFile)) ? await writeChecked(fs, periodFile, period, (t) => t === period) : null;
+      if (why !== null && periodFile !== null) out.infeasible('cpus', periodFile, period, why);
+      else await plain('cpus', 'cpu', 'cpu.cfs_quota_us', String(limits.cpus.quota_us), false, (t) => t === String(limits.cpus?.quota_us));
+    } else {
+      await plain('cpus', 'cpu', 'cpu.cfs_quota_us', '-1', true, (t) => t === '-1');
+    }
+    const shares = String(sharesOfWeight(limits.cpu_weight));
+    await plain('cpu_weight', 'cpu', 'cpu.shares', shares, limits.cpu_weight === 100, (t) => t === shares);
+
+    await this.applyCpuset(out, project, zone, limits.cpuset);
+    await this.applyMemory(out, project, zone, limits);
+    const soft = formatV1Limit(limits.memory_reservation);
+    await plain('memory_reservation', 'memory', 'memory.soft_limit_in_bytes', soft, limits.memory_reservation === null, (t) => parseV1Limit(t, 'soft') === pageFloor(limits.memory_reservation, this.deps.pageSize));
+    await plain('pids', 'pids', 'pids.max', formatMax(limits.pids), limits.pids === null, (t) => t === formatMax(limits.pids));
+
+    await this.applyIoWeight(out, project, zone, limits.io.weight);
+    await this.applyThrottle(out, project, zone, limits.io.devices);
+    return { cgroup: this.name(project, zone), outcomes: out.list };
+  }
+
+  /**
+   * A v1 parent may not drop a CPU a child uses (EBUSY), and a child does not follow its
+   * parent: widen to old ∪ new, move the children that inherited the old set, then narrow.
+   */
+  private async applyCpuset(out: Outcomes, project: string, zone: ZoneName, cpuset: number[] | null): Promise<void> {
+    const { fs } = this.deps;
+    const dir = this.dir('cpuset', project, zone);
+    const file = dir === null ? `cpuset/${this.rel(project, zone)}/cpuset.cpus` : join(dir, 'cpuset.cpus');
+    if (dir === null || !(await fs.exists(file))) {
+      if (cpuset === null) out.applied('cpuset', file, '');
+      else out.infeasible('cpuset', file, formatCpuset(cpuset), dir === null ? 'controller cpuset is not mounted (no cgroup v1 hierarchy for it)' : absentReason(file, 'cpuset'));
+      return;
+    }
+    const parentFile = join(dir, '..', 'cpuset.cpus');
+    const parentCpus = parseCpuList(await fs.read(parentFile), parentFile);
+    const target = cpuset ?? parentCpus;
+    const value = formatCpuset(target);
+    const outside = target.filter((c) => !parentCpus.includes(c));
+    if (outside.length > 0) {
+      out.infeasible('cpuset', file, value, `CPUs ${formatCpuset(outside)} are not in ${parentFile} (${formatCpuset(parentCpus)})`);
+      return;
+    }
+    const old = parseCpuList(await fs.read(file), file);
+    if (sameCpus(old, target)) {
+      out.applied('cpuset', file, value);
+      return;
+    }
+    const followers: string[] = [];
+    for (const child of await fs.subdirs(dir)) {
+      const childFile = join(dir, child, 'cpuset.cpus');
+      const cpus = parseCpuList(await fs.read(childFile), childFile);
+      if (sameCpus(cpus, old)) followers.push(childFile);
+      else if (cpus.some((c) => !target.includes(c))) {
+        out.infeasible('cpuset', file, value, `${childFile} (${formatCpuset(cpus)}) uses CPUs outside ${value}: change that zone's cpuset first`);
+        return;
+      }
+    }
+    const union = [...new Set([...old, ...target])].sort((a, b) => a - b);
+    const steps: [string, string][] = [];
+    if (!sameCpus(union, old)) steps.push([file, formatCpuset(union)]);
+    for (const f of followers) steps.push([f, value]);
+    steps.push([file, value]);
+    for (const [f, v] of steps) {
+      const why = await writeChecked(fs, f, v, (t) => sameCpus(parseCpuList(t, f), parseCpuList(v, f)));
+      if (why !== null) {
+        out.infeasible('cpuset', file, value, why);
+        return;
+      }
+    }
+    out.applied('cpuset', file, value);
+  }
+
+  /**
+   * limit_in_bytes must stay ≤ memsw.limit_in_bytes at every step: raise memsw first when it
+   * grows past the current limit, else lower the limit first. A limit below usage makes the
+   * kernel reclaim and answer EBUSY if it cannot: the new value is staged in
+   * soft_limit_in_bytes, the write retried for a bounded time, then deferred.
+   */
+  private async applyMemory(out: Outcomes, project: string, zone: ZoneName, limits: Limits): Promise<void> {
+    const { fs, pageSize } = this.deps;
+    const dir = this.dir('memory', project, zone);
+    const limitFile = dir === null ? `memory/${this.rel(project, zone)}/memory.limit_in_bytes` : join(dir, 'memory.limit_in_bytes');
+    const memswFile = dir === null ? `memory/${this.rel(project, zone)}/memory.memsw.limit_in_bytes` : join(dir, 'memory.memsw.limit_in_bytes');
+    const memory = limits.memory;
+    const memsw = memory === null || limits.memory_swap === null ? null : memory + limits.memory_swap;
+    const limitValue = formatV1Limit(memory);
+    const memswValue = formatV1Limit(memsw);
+    const swapNeutral = memory === null || limits.memory_swap === null || (limits.memory_swap === 0 && !this.deps.hostHasSwap);
+
+    if (dir === null || !(await fs.exists(limitFile))) {
+      const reason = dir === null ? 'controller memory is not mounted (no cgroup v1 hierarchy for it)' : absentReason(limitFile, 'memory');
+      if (memory === null) out.applied('memory', limitFile, limitValue);
+      else out.infeasible('memory', limitFile, limitValue, reason);
+      if (swapNeutral) out.applied('memory_swap', memswFile, memswValue);
+      else out.infeasible('memory_swap', memswFile, memswValue, reason);
+      return;
+    }
+    const hasMemsw = await fs.exists(memswFile);
+    const currentLimit = parseV1Limit(await fs.read(limitFile), limitFile);
+
+    const writeMemsw = async (): Promise<void> => {
+      if (!hasMemsw) {
+        if (swapNeutral) out.applied('memory_swap', memswFile, memswValue);
+        else out.infeasible('memory_swap', memswFile, memswValue, `swap accounting is not available here: ${memswFile} is absent (boot with swapaccount=1)`);
+        return;
+      }
+      const why = await writeChecked(fs, memswFile, memswValue, (t) => parseV1Limit(t, memswFile) === pageFloor(memsw, pageSize));
+      if (why === null) out.applied('memory_swap', memswFile, memswValue);
+      else out.infeasible('memory_swap', memswFile, memswValue, why);
+    };
+
+    if (atLeast(memsw, currentLimit)) {
+      await writeMemsw();
+      await this.writeMemoryLimit(out, dir, memory, limits.memory_reservation);
+    } else {
+      const done = await this.writeMemoryLimit(out, dir, memory, limits.memory_reservation);
+      if (done) await writeMemsw();
+      else out.deferred('memory_swap', memswFile, memswValue, `waits for ${limitFile}: memory + swap cannot be set below the memory limit still in force`);
+    }
+  }
+
+  /** Writes limit_in_bytes; returns whether it now holds the value. */
+  private async writeMemoryLimit(out: Outcomes, dir: string, memory: number | null, reservation: number | null): Promise<boolean> {
+    const { fs, timings, pageSize } = this.deps;
+    const file = join(dir, 'memory.limit_in_bytes');
+    const value = formatV1Limit(memory);
+    const expected = pageFloor(memory, pageSize);
+    const holds = async (): Promise<boolean> => parseV1Limit(await fs.read(file), file) === expected;
+    let failed = await tryWrite(fs, file, value);
+    if (failed?.code === 'EBUSY' && memory !== null) {
+      const softFile = join(dir, 'memory.soft_limit_in_bytes');
+      const staged = await tryWrite(fs, softFile, value);
+      const fits = await pollUntil(async () => (failed = await tryWrite(fs, file, value)) === null, timings.reclaimTimeoutMs, timings.pollMs);
+      if (staged === null) {
+        const restored = await tryWrite(fs, softFile, formatV1Limit(reservation));
+        if (restored !== null) throw restored;
+      }
+      if (!fits) {
+        const usageFile = join(dir, 'memory.usage_in_bytes');
+        const usage = parseCount(await fs.read(usageFile), usageFile);
+        out.deferred('memory', file, value, `${failed?.message ?? 'EBUSY'}: usage ${usage} is above ${memory} after ${timings.reclaimTimeoutMs} ms of reclaim`);
+        return false;
+      }
+    }
+    if (failed !== null) {
+      out.infeasible('memory', file, value, failed.message);
+      return false;
+    }
+    if (!(await holds())) {
+      out.infeasible('memory', file, value, `wrote ${value} to ${file} but it reads ${(await fs.read(file)).trim()}`);
+      return false;
+    }
+    out.applied('memory', file, value);
+    return true;
+  }
+
+  private async applyIoWeight(out: Outcomes, project: string, zone: ZoneName, weight: number): Promise<void> {
+    const { fs } = this.deps;
+    const dir = this.dir('blkio', project, zone);
+    const bfq = dir === null ? null : join(dir, 'blkio.bfq.weight');
+    const cfq = dir === null ? null : join(dir, 'blkio.weight');
+    if (bfq !== null && (await fs.exists(bfq))) {
+      const v = String(bfqWeightOfIoWeight(weight));
+      const why = await writeChecked(fs, bfq, v, (t) => readWeight(t) === v);
+      if (why === null) out.applied('io.weight', bfq, v);
+      else out.infeasible('io.weight', bfq, v, why);
+    } else if (cfq !== null && (await fs.exists(cfq))) {
+      this.cfq = true;
+      const v = String(cfqWeightOfIoWeight(weight));
+      const why = await writeChecked(fs, cfq, v, (t) => readWeight(t) === v);
+      if (why === null) out.applied('io.weight', cfq, v);
+      else out.infeasible('io.weight', cfq, v, why);
+    } else {
+      const file = bfq ?? `blkio/${this.rel(project, zone)}/blkio.bfq.weight`;
+      if (weight === 100) out.applied('io.weight', file, String(weight));
+      else out.infeasible('io.weight', file, String(weight), dir === null ? 'controller blkio is not mounted (no cgroup v1 hierarchy for it)' : `controller blkio has no weight here: neither ${bfq} nor ${cfq} exists`);
+    }
+  }
+
+  private async applyThrottle(out: Outcomes, project: string, zone: ZoneName, devices: Record<string, IoDeviceLimits>): Promise<void> {
+    const { fs } = this.deps;
+    const dir = this.dir('blkio', project, zone);
+    const wanted = cappedDevices(devices);
+    if (dir === null || !(await fs.exists(join(dir, THROTTLE[0][1])))) {
+      const file = dir === null ? `blkio/${this.rel(project, zone)}/${THROTTLE[0][1]}` : join(dir, THROTTLE[0][1]);
+      for (const path of Object.keys(wanted)) out.infeasible(`io.devices.${path}`, file, '', dir === null ? 'controller blkio is not mounted (no cgroup v1 hierarchy for it)' : absentReason(file, 'blkio'));
+      return;
+    }
+    const targets = new Map<string, { path: string; limits: IoDeviceLimits }>();
+    for (const [path, limits] of Object.entries(wanted)) {
+      try {
+        targets.set(await this.deps.devices.toMajMin(path), { path, limits });
+      } catch (err) {
+        if (!(err instanceof HostError)) throw err;
+        out.infeasible(`io.devices.${path}`, join(dir, THROTTLE[0][1]), '', err.message);
+      }
+    }
+    const unlimited: IoDeviceLimits = { read_bps: null, write_bps: null, read_iops: null, write_iops: null };
+    for (const [, file] of THROTTLE) {
+      for (const majMin of parseDeviceLines(await fs.read(join(dir, file))).keys()) {
+        if (!targets.has(majMin)) targets.set(majMin, { path: await this.deps.devices.toPath(majMin), limits: unlimited });
+      }
+    }
+    for (const [majMin, { path, limits }] of targets) {
+      let failure: { file: string; value: string; why: string } | null = null;
+      for (const [key, file] of THROTTLE) {
+        // 0 removes the device's line (no limit).
+        const value = `${majMin} ${limits[key] ?? 0}`;
+        const why = await writeChecked(fs, join(dir, file), value, (t) => (parseDeviceLines(t).get(majMin) ?? null) === limits[key]);
+        if (why !== null) {
+          failure = { file: join(dir, file), value, why };
+          break;
+        }
+      }
+      if (failure === null) out.applied(`io.devices.${path}`, join(dir, 'blkio.throttle.*_device'), `${majMin} ${THROTTLE.map(([k]) => `${k}=${formatMax(limits[k])}`).join(' ')}`);
+      else out.infeasible(`io.devices.${path}`, failure.file, failure.value, failure.why);
+    }
+  }
+
+  async read(project: string, zone: ZoneName): Promise<Limits> {
+    await this.requireCgroup(project, zone);
+    const { fs } = this.deps;
+    const limits = neutralLimits();
+    const text = async (c: V1Controller, file: string): Promise<[string, string] | null> => {
+      const dir = this.dir(c, project, zone);
+      if (dir === null || !(await fs.exists(join(dir, file)))) return null;
+      return [await fs.read(join(dir, file)), join(dir, file)];
+    };
+
+    const quota = await text('cpu', 'cpu.cfs_quota_us');
+    const period = await text('cpu', 'cpu.cfs_period_us');
+    if (quota !== null && period !== null) {
+      const q = parseCount(...quota);
+      limits.cpus = q < 0 ? null : { quota_us: q, period_us: parseCount(...period) };
+    }
+    const shares = await text('cpu', 'cpu.shares');
+    if (shares !== null) limits.cpu_weight = weightOfShares(parseCount(...shares));
+
+    const cpus = await text('cpuset', 'cpuset.cpus');
+    if (cpus !== null) {
+      const own = parseCpuList(...cpus);
+      const parentFile = join(cpus[1], '..', '..', 'cpuset.cpus');
+      // A cpuset equal to the parent's is "all the CPUs there are" (null).
+      limits.cpuset = sameCpus(own, parseCpuList(await fs.read(parentFile), parentFile)) ? null : own;
+    }
+
+    const memory = await text('memory', 'memory.limit_in_bytes');
+    if (memory !== null) limits.memory = parseV1Limit(...memory);
+    const memsw = await text('memory', 'memory.memsw.limit_in_bytes');
+    if (memsw === null) limits.memory_swap = this.deps.hostHasSwap ? null : 0;
+    else {
+      const total = parseV1Limit(...memsw);
+      limits.memory_swap = limits.memory === null ? 0 : total === null ? null : total - limits.memory;
+    }
+    const soft = await text('memory', 'memory.soft_limit_in_bytes');
+    if (soft !== null) limits.memory_reservation = parseV1Limit(...soft);
+
+    const pids = await text('pids', 'pids.max');
+    if (pids !== null) limits.pids = parseMax(...pids);
+
+    const bfq = await text('blkio', 'blkio.bfq.weight');
+    const cfq = bfq === null ? await text('blkio', 'blkio.weight') : null;
+    if (bfq !== null) limits.io.weight = Number(readWeight(bfq[0]));
+    else if (cfq !== null) {
+      this.cfq = true;
+      limits.io.weight = ioWeightOfCfqWeight(Number(readWeight(cfq[0])));
+    }
+    const devices: Record<string, IoDeviceLimits> = {};
+    for (const [key, file] of THROTTLE) {
+      const t = await text('blkio', file);
+      if (t === null) continue;
+      for (const [majMin, n] of parseDeviceLines(t[0])) {
+        const path = await this.deps.devices.toPath(majMin);
+        devices[path] ??= { read_bps: null, write_bps: null, read_iops: null, write_iops: null };
+        devices[path][key] = n;
+      }
+    }
+    limits.io.devices = cappedDevices(devices);
+    return limits;
+  }
+
+  canonical(limits: Limits): Limits {
+    const { pageSize } = this.deps;
+    const memory = pageFloor(limits.memory, pageSize);
+    let swap: number | null;
+    if (!this.deps.swapAccounting) swap = this.deps.hostHasSwap ? null : 0;
+    else if (limits.memory === null) swap = 0;
+    else swap = limits.memory_swap === null ? null : pageFloor(limits.memory + limits.memory_swap, pageSize)! - memory!;
+    return {
+      ...limits,
+      cpu_weight: weightOfShares(sharesOfWeight(limits.cpu_weight)),
+      cpuset: limits.cpuset === null || limits.cpuset.length === 0 ? null : [...limits.cpuset],
+      memory,
+      memory_swap: swap,
+      memory_reservation: pageFloor(limits.memory_reservation, pageSize),
+      io: {
+        weight: this.cfq ? ioWeightOfCfqWeight(cfqWeightOfIoWeight(limits.io.weight)) : bfqWeightOfIoWeight(limits.io.weight),
+        devices: cappedDevices(limits.io.devices),
+      },
+    };
+  }
+
+  async usage(project: string, zone: ZoneName): Promise<Usage> {
+    await this.requireCgroup(project, zone);
+    const { fs } = this.deps;
+    const unavailable: string[] = [];
+    const text = async (c: V1Controller, file: string): Promise<string> => {
+      const dir = this.dir(c, project, zone);
+      const path = dir === null ? `${c}/${this.rel(project, zone)}/${file}` : join(dir, file);
+      if (dir !== null && (await fs.exists(path))) return fs.read(path);
+      unavailable.push(path);
+      return '';
+    };
+    const num = (t: string): number => (t.trim() === '' ? 0 : Number(t.trim()));
+    const cpuStat = parseFlatKeyed(await text('cpu', 'cpu.stat'));
+    const oom = parseFlatKeyed(await text('memory', 'memory.oom_control'));
+    const limit = (await text('memory', 'memory.limit_in_bytes')).trim();
+    const pidsMax = (await text('pids', 'pids.max')).trim();
+    const io = { read_bytes: 0, write_bytes: 0, read_ops: 0, write_ops: 0 };
+    for (const [file, r, w] of [['blkio.throttle.io_service_bytes_recursive', 'read_bytes', 'write_bytes'], ['blkio.throttle.io_serviced_recursive', 'read_ops', 'write_ops']] as const) {
+      for (const line of (await text('blkio', file)).split('\n')) {
+        const [dev, op, n] = line.trim().split(/\s+/);
+        if (dev === undefined || !dev.includes(':') || n === undefined) continue;
+        if (op === 'Read') io[r] += Number(n);
+        if (op === 'Write') io[w] += Number(n);
+      }
+    }
+    const peak = (await text('memory', 'memory.max_usage_in_bytes')).trim();
+    return {
+      cpu: {
+        usage_ns: num(await text('cpuacct', 'cpuacct.usage')),
+        user_ns: num(await text('cpuacct', 'cpuacct.usage_user')),
+        system_ns: num(await text('cpuacct', 'cpuacct.usage_sys')),
+        periods: cpuStat.get('nr_periods') ?? 0,
+        throttled_periods: cpuStat.get('nr_throttled') ?? 0,
+        throttled_ns: cpuStat.get('throttled_time') ?? 0,
+      },
+      memory: {
+        current: num(await text('memory', 'memory.usage_in_bytes')),
+        peak: peak === '' ? null : Number(peak),
+        limit: limit === '' ? null : parseV1Limit(limit, 'memory.limit_in_bytes'),
+        oom_kills: oom.get('oom_kill') ?? 0,
+      },
+      pids: { current: num(await text('pids', 'pids.current')), limit: pidsMax === '' ? null : parseMax(pidsMax, 'pids.max') },
+      io,
+      unavailable,
+    };
+  }
+
+  async addProcess(project: string, zone: string, pid: number): Promise<void> {
+    await this.requireCgroup(project, zone);
+    for (const h of this.hierarchies()) await this.deps.fs.write(join(h, this.rel(project, zone), 'cgroup.procs'), String(pid));
+  }
+
+  async procs(project: string, zone: string): Promise<number[]> {
+    const all = new Set<number>();
+    for (const h of this.hierarchies()) for (const p of await subtreeProcs(this.deps.fs, join(h, this.rel(project, zone)))) all.add(p);
+    return [...all].sort((a, b) => a - b);
+  }
+
+  async kill(project: string, zone: string): Promise<void> {
+    const { fs, timings } = this.deps;
+    const freezer = this.dir('freezer', project, zone);
+    const state = freezer === null ? null : join(freezer, 'freezer.state');
+    const canFreeze = state !== null && (await fs.exists(state));
+    await killAll(fs, {
+      dirs: this.hierarchies().map((h) => join(h, this.rel(project, zone))),
+      ...(canFreeze && state !== null
+        ? {
+            freeze: async () => {
+              await fs.write(state, 'FROZEN');
+              // FREEZING until every task stops; a SIGKILL to a frozen task is delivered on thaw.
+              await pollUntil(async () => (await fs.read(state)).trim() === 'FROZEN', timings.removeTimeoutMs, timings.pollMs);
+            },
+            thaw: () => fs.write(state, 'THAWED'),
+          }
+        : {}),
+      signal: this.deps.signal,
+      timeoutMs: timings.removeTimeoutMs,
+      pollMs: timings.pollMs,
+      name: this.name(project, zone),
+    });
+  }
+
+  async remove(project: string, zone: string): Promise<void> {
+    await this.kill(project, zone);
+    for (const h of this.hierarchies()) await removeTree(this.deps.fs, join(h, this.rel(project, zone)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
+  }
+
+  async removeProject(project: string): Promise<void> {
+    for (const zone of await this.list(project)) await this.remove(project, zone);
+    for (const h of this.hierarchies()) await removeTree(this.deps.fs, join(h, this.rel(project, null)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
+  }
+
+  private async union(rel: string): Promise<string[]> {
+    const names = new Set<string>();
+    for (const h of this.hierarchies()) {
+      const dir = join(h, rel);
+      if (await this.deps.fs.exists(dir)) for (const n of await this.deps.fs.subdirs(dir)) names.add(n);
+    }
+    return [...names].sort();
+  }
+
+  async list(project: string): Promise<string[]> {
+    return this.union(this.rel(project, null));
+  }
+
+  async projects(): Promise<string[]> {
+    return this.union(TOP);
+  }
+}
+
+/** A weight file reads `100` (or `default 100` in BFQ's newer format). */
+function readWeight(text: string): string {
+  return /^(?:default\s+)?([0-9]+)/.exec(text.trim())?.[1] ?? text.trim();
+}
