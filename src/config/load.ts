@@ -78,7 +78,9 @@ export function loadConfig(opts: LoadOptions = {}): Loaded {
 
   const index: LocIndex = new Map();
   const plain = toPlain(top, [], index);
-  problems.push(...schemaProblems(plain, index));
+  // A value whose interpolation failed was reported already: the schema would only repeat it.
+  const reported = new Set(problems.map((p) => p.path).filter((p) => p !== ''));
+  problems.push(...schemaProblems(plain, index).filter((p) => !reported.has(p.path)));
 
   const project = projectName(opts.projectName, processEnv, plain, index, files[0]!, problems);
   const desired = normalise(plain, index, project, files, problems);

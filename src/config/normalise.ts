@@ -88,12 +88,16 @@ export function normalise(plain: unknown, index: LocIndex, project: string, file
   }
   checkOverlaps(cx, cidrs);
 
+  // defaults on their own: a mistake every zone inherits is reported once, at its place under
+  // defaults (load.ts keeps that one), and also when no zone inherits it yet.
+  if (isObj(top.defaults)) zoneOf(cx, 'defaults', top.defaults, ['defaults'], networks, true);
+
   const zones: Record<string, Zone> = {};
   const zonesObj = isObj(top.zones) ? top.zones : {};
   for (const name of sortedKeys(zonesObj)) {
     zones[name] = zoneOf(cx, name, zonesObj[name], ['zones', name], networks);
   }
-  checkDependencies(cx, zones);
+  checkDependencies(cx, zones, zonesObj);
   checkAddresses(cx, zones, networks, cidrs);
   checkPorts(cx, zones, networks);
   return { project, files, global, networks, zones };
@@ -101,7 +105,8 @@ export function normalise(plain: unknown, index: LocIndex, project: string, file
 
 // ---------------------------------------------------------------- limits
 
-function limitsOf(cx: Context, v: unknown, path: Path): Limits {
+/** `template`: defaults, checked key by key; rules between keys apply once merged into a zone. */
+function limitsOf(cx: Context, v: unknown, path: Path, template = false): Limits {
   const o = isObj(v) ? v : {};
   const io = isObj(o.io) ? o.io : {};
   const devicesObj = isObj(io.devices) ? io.devices : {};
@@ -126,6 +131,7 @@ function limitsOf(cx: Context, v: unknown, path: Path): Limits {
     pids: cx.unit([...path, 'pids'], o.pids, (x) => parseCount(x, 'task count'), null),
     io: { weight: typeof io.weight === 'number' ? io.weight : 100, devices },
   };
+  if (template) return limits;
   if (limits.memory === null && limits.memory_swap !== null && limits.memory_swap > 0 && !cx.reported([...path, 'memory_swap'])) {
     cx.report([...path, 'memory_swap'], 'needs memory: swap is allowed on top of a memory cap');
   }
@@ -173,7 +179,7 @@ function checkOverlaps(cx: Context, cidrs: Map<string, Cidr>): void {
 
 // ---------------------------------------------------------------- zones
 
-function zoneOf(cx: Context, name: string, v: unknown, path: Path, networks: Record<string, Network>): Zone {
+function zoneOf(cx: Context, name: string, v: unknown, path: Path, networks: Record<string, Network>, template = false): Zone {
   const o = isObj(v) ? v : {};
   return {
     name,
@@ -185,7 +191,7 @@ function zoneOf(cx: Context, name: string, v: unknown, path: Path, networks: Rec
     env: envOf(o.env),
     user: typeof o.user === 'string' ? o.user : typeof o.user === 'number' ? String(o.user) : null,
     mounts: mountsOf(cx, o.mounts, [...path, 'mounts']),
-    limits: limitsOf(cx, o.limits, [...path, 'limits']),
+    limits: limitsOf(cx, o.limits, [...path, 'limits'], template),
     networks: attachmentsOf(cx, o.networks, [...path, 'networks'], networks),
     depends_on: Array.isArray(o.depends_on) ? o.depends_on.filter((d): d is string => typeof d === 'string') : [],
     restart: restartOf(o.restart),
@@ -204,17 +210,17 @@ function rootOf(cx: Context, v: unknown, path: Path): Root {
 }
 
 function envOf(v: unknown): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env = new Map<string, string>(); // a Map: a variable named __proto__ is still a variable
   if (Array.isArray(v)) {
     for (const item of v) {
       if (typeof item !== 'string') continue;
       const eq = item.indexOf('=');
-      if (eq > 0) env[item.slice(0, eq)] = item.slice(eq + 1);
+      if (eq > 0) env.set(item.slice(0, eq), item.slice(eq + 1));
     }
   } else if (isObj(v)) {
-    for (const [k, val] of Object.entries(v)) env[k] = val === null || val === undefined ? '' : String(val);
+    for (const [k, val] of Object.entries(v)) env.set(k, val === null || val === undefined ? '' : String(val));
   }
-  return Object.fromEntries(Object.keys(env).sort().map((k) => [k, env[k]!]));
+  return Object.fromEntries([...env].sort(([a], [b]) => compareText(a, b)));
 }
 
 function mountsOf(cx: Context, v: unknown, path: Path): Mount[] {
@@ -229,6 +235,7 @@ function mountsOf(cx: Context, v: unknown, path: Path): Mount[] {
     const prev = targets.get(target);
     if (prev !== undefined) cx.report([...p, 'target'], `${show(m.target)} is already the target of mounts[${prev}]`);
     targets.set(target, i);
+    if (cx.reported([...p, 'type'])) return; // neither bind nor tmpfs: nothing more to check
     if (m.type === 'tmpfs') {
       if (m.source !== undefined) cx.report([...p, 'source'], 'a tmpfs mount has no source');
       mounts.push({ type: 'tmpfs', target, size: cx.unit([...p, 'size'], m.size, parseSize, null) });
@@ -303,6 +310,9 @@ function restartOf(v: unknown): RestartPolicy {
   return { policy: 'no' };
 }
 
+/** Where each port was written in its list (invalid ones are left out of zone.ports). */
+const writtenAt = new WeakMap<Port, number>();
+
 function portsOf(cx: Context, v: unknown, path: Path): Port[] {
   if (!Array.isArray(v)) return [];
   const ports: Port[] = [];
@@ -317,7 +327,9 @@ function portsOf(cx: Context, v: unknown, path: Path): Port[] {
     for (const port of [host_port, zone_port]) {
       if (!(port >= 1 && port <= 65535)) return cx.report([...path, i], `${show(item)}: port ${port} is out of range (1-65535)`);
     }
-    ports.push({ host_ip, host_port, zone_port, protocol: proto === 'udp' ? 'udp' : 'tcp' });
+    const port: Port = { host_ip, host_port, zone_port, protocol: proto === 'udp' ? 'udp' : 'tcp' };
+    writtenAt.set(port, i);
+    ports.push(port);
   });
   return ports;
 }
@@ -345,12 +357,18 @@ function privilegesOf(cx: Context, v: unknown, path: Path): Privileges {
 
 // ---------------------------------------------------------------- cross-zone rules
 
-function checkDependencies(cx: Context, zones: Record<string, Zone>): void {
-  for (const [name, zone] of Object.entries(zones)) {
-    zone.depends_on.forEach((dep, i) => {
+function checkDependencies(cx: Context, zones: Record<string, Zone>, zonesObj: Obj): void {
+  // Positions index the list as written (zone.depends_on leaves out what is not text).
+  const written = (name: string): unknown[] => {
+    const z = zonesObj[name];
+    return isObj(z) && Array.isArray(z.depends_on) ? z.depends_on : [];
+  };
+  for (const name of Object.keys(zones)) {
+    const list = written(name);
+    list.forEach((dep, i) => {
       const p = ['zones', name, 'depends_on', i];
-      if (cx.reported(p)) return;
-      if (zone.depends_on.indexOf(dep) < i) cx.report(p, `lists zone ${JSON.stringify(dep)} twice`);
+      if (typeof dep !== 'string' || cx.reported(p)) return;
+      if (list.indexOf(dep) < i) cx.report(p, `lists zone ${JSON.stringify(dep)} twice`);
       else if (dep === name) cx.report(p, `zone ${name} cannot depend on itself`);
       else if (!zones[dep]) cx.report(p, `zone ${JSON.stringify(dep)} is not declared under zones`);
     });
@@ -366,7 +384,7 @@ function checkDependencies(cx: Context, zones: Record<string, Zone>): void {
       if (state.get(dep) === 'open') {
         const cycle = [...stack.slice(stack.indexOf(dep)), dep];
         const from = cycle[0]!;
-        cx.report(['zones', from, 'depends_on', zones[from]!.depends_on.indexOf(cycle[1]!)], `dependency cycle: ${cycle.join(' → ')}`);
+        cx.report(['zones', from, 'depends_on', written(from).indexOf(cycle[1]!)], `dependency cycle: ${cycle.join(' → ')}`);
       } else if (!state.has(dep)) visit(dep);
     }
     stack.pop();
@@ -421,7 +439,7 @@ function checkPorts(cx: Context, zones: Record<string, Zone>, networks: Record<s
       const key = `${port.host_port}/${port.protocol}`;
       const text = `${port.host_ip ? `${port.host_ip}:` : ''}${port.host_port}/${port.protocol}`;
       const clash = (published.get(key) ?? []).find((q) => q.ip === null || port.host_ip === null || q.ip === port.host_ip);
-      if (clash) cx.report([...p, i], `host port ${text} is already published by zone ${clash.zone} (${clash.text})`);
+      if (clash) cx.report([...p, writtenAt.get(port) ?? i], `host port ${text} is already published by zone ${clash.zone} (${clash.text})`);
       published.set(key, [...(published.get(key) ?? []), { zone: name, ip: port.host_ip, text }]);
     });
   }

@@ -30,7 +30,8 @@ export function toPlain(node: LNode, path: (string | number)[], index: LocIndex,
       return node.items.map((item, i) => toPlain(item, [...path, i], index));
     case 'map': {
       const out: Record<string, unknown> = {};
-      for (const [k, e] of node.entries) out[k] = toPlain(e.value, [...path, k], index, e.keyLoc);
+      // defineProperty, not assignment: a key named __proto__ must stay a key (and be validated).
+      for (const [k, e] of node.entries) Object.defineProperty(out, k, { value: toPlain(e.value, [...path, k], index, e.keyLoc), enumerable: true, writable: true, configurable: true });
       return out;
     }
     default: {

@@ -1,7 +1,7 @@
 // YAML text → a located tree (LNode): every map key, value and list item keeps the file,
 // line and column it was written at, through anchors, aliases and merge keys (<<).
 
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import type { ConfigProblem, Loc } from './errors.js';
 
 export type Scalar = string | number | boolean | null;
@@ -52,7 +52,7 @@ export function parseYaml(text: string, file: string): Parsed {
     return { node: null, problems: [{ loc: { file, line: 1, col: 1 }, path: '', message: `cannot parse YAML: ${String(err)}` }] };
   }
   for (const e of doc.errors) {
-    problems.push({ loc: locOf(e.pos[0]), path: '', message: yamlMessage(e.message) });
+    problems.push({ loc: locOf(errorOffset(text, e)), path: '', message: yamlMessage(e.code, e.message) });
   }
   if (problems.length > 0) return { node: null, problems };
 
@@ -104,12 +104,15 @@ export function parseYaml(text: string, file: string): Parsed {
           const key = String(keyNode.value);
           const valueOffset = keyNode.range?.[1] ?? n.range?.[0] ?? fallback;
           if (key === '<<' && keyNode.source === '<<') {
-            const v = convert(pair.value as Node, valueOffset);
+            const valueNode = pair.value as Node | null;
+            const v = convert(valueNode, valueOffset);
             const sources = v?.kind === 'seq' ? v.items : v ? [v] : [];
-            for (const s of sources) {
-              if (s.kind === 'map') merged.push(s);
-              else problems.push({ loc: s.loc, path: '', message: 'a merge key (<<) takes a map or a list of maps (use an alias like *defaults)' });
-            }
+            sources.forEach((s, i) => {
+              if (s.kind === 'map') return void merged.push(s);
+              // Shown where the merge names it (`<<: *limits`), not where the anchor was defined.
+              const written = isSeq(valueNode) ? (valueNode.items[i] as Node | undefined) : valueNode;
+              problems.push({ loc: locOf(written?.range?.[0] ?? valueOffset), path: '', message: 'a merge key (<<) takes a map or a list of maps (use an alias like *defaults)' });
+            });
             continue;
           }
           const value = convert(pair.value as Node, valueOffset);
@@ -141,8 +144,40 @@ export function parseYaml(text: string, file: string): Parsed {
 
 class TooLarge extends Error {}
 
+/**
+ * Where a YAML error is best shown. yaml reports a bad indentation at the start of the line
+ * (show the misplaced key instead) and an unclosed quote at the end of the file (show the
+ * opening quote: the last unescaped one, since any later one would have closed it).
+ */
+function errorOffset(text: string, e: YAMLError): number {
+  const offset = e.pos[0];
+  if (e.code === 'BAD_INDENT') {
+    let i = offset;
+    while (text[i] === ' ') i++;
+    return i < text.length && text[i] !== '\n' && text[i] !== '\r' ? i : offset;
+  }
+  const quote = /^Missing closing (["'])quote/.exec(e.message)?.[1];
+  if (e.code === 'MISSING_CHAR' && quote) {
+    for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+      if (text[i] !== quote) continue;
+      if (quote === "'" && text[i - 1] === "'") {
+        i--; // '' is an escaped quote inside '...'
+        continue;
+      }
+      if (quote === '"') {
+        let slashes = 0;
+        while (text[i - 1 - slashes] === '\\') slashes++;
+        if (slashes % 2 === 1) continue; // \" is an escaped quote inside "..."
+      }
+      return i;
+    }
+  }
+  return offset;
+}
+
 /** yaml's messages carry "at line N, column M" and a source excerpt: keep the first sentence. */
-function yamlMessage(message: string): string {
+function yamlMessage(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS') return 'the file holds more than one YAML document (---): use one document per file, or several files with -f';
   const first = message.split('\n')[0] ?? message;
   const plain = first.replace(/ at line \d+, column \d+:?$/, '').trim();
   return plain.charAt(0).toLowerCase() + plain.slice(1);

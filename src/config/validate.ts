@@ -27,17 +27,27 @@ export function schemaProblems(data: unknown, index: LocIndex): ConfigProblem[] 
   return problems;
 }
 
-function valueAt(data: unknown, path: readonly string[]): unknown {
+function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
   let cur = data;
   for (const seg of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[seg];
+    cur = (cur as Record<string | number, unknown>)[seg];
   }
   return cur;
 }
 
+/** A JSON pointer's segments, list positions as numbers (so they read `mounts[0]`, as normalise writes them). */
+function typedPath(data: unknown, segments: readonly string[]): (string | number)[] {
+  let cur = data;
+  return segments.map((seg) => {
+    const inList = Array.isArray(cur);
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
+    return inList ? Number(seg) : seg;
+  });
+}
+
 function describe(e: ErrorObject, data: unknown, index: LocIndex): ConfigProblem | undefined {
-  const path = parsePointer(e.instancePath);
+  const path = typedPath(data, parsePointer(e.instancePath));
   const at = index.get(e.instancePath);
   const value = valueAt(data, path);
   const hint = hintAt(path);
