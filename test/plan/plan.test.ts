@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { ZONE_FIELDS } from '../../src/model/fields.js';
+import { plan } from '../../src/plan/plan.js';
+import { compactPlan, renderPlan } from '../../src/plan/render.js';
+import { HOST, converged, desiredFrom } from '../helpers/state.js';
+
+const BASE = `
+name: shop
+networks:
+  front: { subnet: 10.213.1.0/24, gateway: true }
+  back: { subnet: 10.213.2.0/24 }
+zones:
+  web:
+    command: ["node", "/srv/web.js"]
+    limits: { cpus: 0.5, memory: 128M }
+    networks:
+      front: { address: 10.213.1.10 }
+    depends_on: [api]
+  api:
+    command: /bin/api
+    networks: [front, back]
+`;
+
+const empty = (project = 'shop') => ({ project, global: null, networks: {}, zones: {}, host: HOST });
+
+describe('plan', () => {
+  it('creates everything on an empty host, in dependency order', () => {
+    const p = plan(desiredFrom(BASE), empty());
+    expect(compactPlan(p)).toBe(
+      [
+        'create global',
+        'create network.back',
+        'create network.front',
+        'create zone.api after global,network.back,network.front',
+        'create zone.web after global,network.front,zone.api',
+      ].join('\n'),
+    );
+  });
+
+  it('plans nothing on a converged host', () => {
+    const d = desiredFrom(BASE);
+    const p = plan(d, converged(d));
+    expect(p.actions).toEqual([]);
+    expect(renderPlan(p)).toBe('No changes. The host matches the files.\n');
+  });
+
+  it('assigns free addresses deterministically, skipping static ones and the gateway', () => {
+    const d = desiredFrom(BASE);
+    const create = plan(d, empty()).actions.find((a) => a.id === 'zone.api');
+    expect(create?.kind === 'create' && (create.desired as { networks: Record<string, { address: string }> }).networks).toMatchObject({
+      front: { address: '10.213.1.2' },
+      back: { address: '10.213.2.1' },
+    });
+  });
+
+  it('keeps the address a zone already has', () => {
+    const d = desiredFrom(BASE);
+    const actual = converged(d);
+    actual.zones.api!.networks.back!.address = '10.213.2.77';
+    actual.zones.api!.applied!.networks.back!.address = '10.213.2.77';
+    expect(plan(d, actual).actions).toEqual([]);
+  });
+
+  it('updates a limit in place, with before and after', () => {
+    const d = desiredFrom(BASE);
+    const actual = converged(d);
+    const d2 = desiredFrom(BASE.replace('memory: 128M', 'memory: 256M'));
+    expect(compactPlan(plan(d2, actual))).toBe('update zone.web limits.memory=128M→256M');
+  });
+
+  it('reverts drift of a limit changed by hand (read back from the kernel)', () => {
+    const d = desiredFrom(BASE);
+    const actual = converged(d);
+    actual.zones.web!.limits!.pids = 10;
+    expect(compactPlan(plan(d, actual))).toBe('update zone.web limits.pids=10→max');
+  });
+
+  it('replaces a zone when a replace-field changes, naming it', () => {
+    const d = desiredFrom(BASE);
+    const d2 = desiredFrom(BASE.replace('command: /bin/api', 'command: /bin/api2'));
+    const p = plan(d2, converged(d));
+    expect(compactPlan(p)).toBe('replace zone.api command=["/bin/sh","-c","/bin/api"]→["/bin/sh","-c","/bin/api2"]');
+    expect(p.actions[0]).toMatchObject({ kind: 'replace', replace_paths: ['command'] });
+    expect(renderPlan(p)).toContain('-/+ zone api');
+    expect(renderPlan(p)).toContain('# forces replacement');
+    expect(renderPlan(p)).toContain('Plan: 0 to add, 0 to change, 1 to replace, 0 to destroy.');
+  });
+
+  it('replaces a zone that exited', () => {
+    const d = desiredFrom(BASE);
+    const actual = converged(d);
+    actual.zones.api!.state = 'exited';
+    actual.zones.api!.exit_code = 3;
+    expect(compactPlan(plan(d, actual))).toBe('replace zone.api (it exited (code 3))');
+  });
+
+  it('hot-plugs a network attachment', () => {
+    const d = desiredFrom(BASE);
+    const d2 = desiredFrom(BASE.replace('front: { address: 10.213.1.10 }', 'front: { address: 10.213.1.10 }\n      back: {}'));
+    const p = plan(d2, converged(d));
+    expect(p.actions.map((a) => `${a.kind} ${a.id}`)).toEqual(['update zone.web']);
+    expect(p.actions[0]).toMatchObject({ changes: [{ path: 'networks.back', before: null, rule: 'in-place' }] });
+  });
+
+  it('prunes zones and networks no longer declared, dependents first, networks after zones', () => {
+    const d = desiredFrom(BASE);
+    const only = desiredFrom(`
+name: shop
+networks:
+  front: { subnet: 10.213.1.0/24, gateway: true }
+zones:
+  solo:
+    networks: [front]
+`);
+    expect(compactPlan(plan(only, converged(d)))).toBe(
+      [
+        'delete zone.web',
+        'delete zone.api after zone.web',
+        'delete network.back after zone.api,zone.web',
+        'create zone.solo after zone.api,zone.web',
+      ].join('\n'),
+    );
+    expect(plan(only, converged(d), { prune: false }).actions.map((a) => a.id)).toEqual(['zone.solo']);
+  });
+
+  it('down: an empty desired state deletes everything, the project last', () => {
+    const d = desiredFrom(BASE);
+    const none = desiredFrom('name: shop\n');
+    expect(compactPlan(plan(none, converged(d)))).toBe(
+      [
+        'delete zone.web',
+        'delete zone.api after zone.web',
+        'delete network.back after zone.api,zone.web',
+        'delete network.front after zone.api,zone.web',
+        'delete global after network.back,network.front,zone.api,zone.web',
+      ].join('\n'),
+    );
+  });
+
+  it('reports a cpuset the host lacks and a subnet over a host route', () => {
+    const d = desiredFrom(`
+name: shop
+networks:
+  lan: { subnet: 172.16.0.0/16 }
+zones:
+  a:
+    limits: { cpuset: "0-3" }
+`);
+    expect(plan(d, empty()).diagnostics.map((x) => `${x.severity} ${x.id}: ${x.message}`)).toEqual([
+      "error network.lan: subnet 172.16.0.0/16 overlaps the host's route to 172.16.0.0/24",
+      'error zone.a: cpuset 0-3 names CPU 2-3, which this host does not have (online: 0-1)',
+    ]);
+  });
+
+  it('warns when a memory cap falls below current usage', () => {
+    const d = desiredFrom(BASE);
+    const actual = converged(d);
+    actual.zones.web!.memory_current = 200 << 20;
+    const p = plan(desiredFrom(BASE.replace('memory: 128M', 'memory: 100M')), actual);
+    expect(p.diagnostics).toMatchObject([{ severity: 'warning', id: 'zone.web', path: 'limits.memory' }]);
+  });
+
+  // Every field of the hot/cold table: changing it gives update (in place) or replace.
+  const EDITS: Record<keyof typeof ZONE_FIELDS, [string, string] | null> = {
+    hostname: ['command: /bin/api', 'command: /bin/api\n    hostname: api1'],
+    root: ['command: /bin/api', 'command: /bin/api\n    root: { path: /srv/rootfs }'],
+    read_only: ['command: /bin/api', 'command: /bin/api\n    read_only: true'],
+    command: ['command: /bin/api', 'command: [/bin/api]'],
+    workdir: ['command: /bin/api', 'command: /bin/api\n    workdir: /srv'],
+    env: ['command: /bin/api', 'command: /bin/api\n    env: { A: "1" }'],
+    user: ['command: /bin/api', 'command: /bin/api\n    user: "1000"'],
+    mounts: ['command: /bin/api', 'command: /bin/api\n    mounts: [{ type: tmpfs, target: /cache }]'],
+    limits: ['command: /bin/api', 'command: /bin/api\n    limits: { pids: 10 }'],
+    networks: ['networks: [front, back]', 'networks: [front]'],
+    depends_on: null,
+    restart: ['command: /bin/api', 'command: /bin/api\n    restart: always'],
+    ports: ['command: /bin/api', 'command: /bin/api\n    ports: ["8080:80"]'],
+    stop_grace_period: ['command: /bin/api', 'command: /bin/api\n    stop_grace_period: 3s'],
+    privileges: ['command: /bin/api', 'command: /bin/api\n    privileges: { seccomp: unconfined }'],
+  };
+  for (const [field, rule] of Object.entries(ZONE_FIELDS)) {
+    const edit = EDITS[field as keyof typeof ZONE_FIELDS];
+    if (!edit) continue;
+    it(`${field}: a change is ${rule === 'replace' ? 'a replace' : 'an in-place update'}`, () => {
+      const d = desiredFrom(BASE);
+      const p = plan(desiredFrom(BASE.replace(edit[0], edit[1])), converged(d));
+      expect(p.actions.map((a) => `${a.kind} ${a.id}`)).toEqual([`${rule === 'replace' ? 'replace' : 'update'} zone.api`]);
+      expect(p.actions[0]!.kind === 'create' || p.actions[0]!.kind === 'delete' ? [] : p.actions[0]!.changes.map((c) => c.path.split('.')[0])).toContain(field);
+    });
+  }
+
+  it('depends_on changes only the order, never the zone', () => {
+    const d = desiredFrom(BASE);
+    expect(plan(desiredFrom(BASE.replace('    depends_on: [api]\n', '')), converged(d)).actions).toEqual([]);
+  });
+});
