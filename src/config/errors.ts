@@ -22,8 +22,9 @@ export interface ConfigProblem {
 export class ConfigError extends Error {
   override name = 'ConfigError';
   readonly problems: ConfigProblem[];
-  constructor(problems: ConfigProblem[]) {
-    const sorted = sortProblems(problems);
+  /** `fileOrder`: the files in merge order (their problems are listed in that order). */
+  constructor(problems: ConfigProblem[], fileOrder: readonly string[] = []) {
+    const sorted = sortProblems(problems, fileOrder);
     super(sorted.map((p) => formatProblem(p)).join('\n'));
     this.problems = sorted;
   }

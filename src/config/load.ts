@@ -79,12 +79,13 @@ export function loadConfig(opts: LoadOptions = {}): Loaded {
   const index: LocIndex = new Map();
   const plain = toPlain(top, [], index);
   // A value whose interpolation failed was reported already: the schema would only repeat it.
-  const reported = new Set(problems.map((p) => p.path).filter((p) => p !== ''));
-  problems.push(...schemaProblems(plain, index).filter((p) => !reported.has(p.path)));
+  const at = (p: ConfigProblem): string => `${p.path}@${p.loc?.file}:${p.loc?.line}:${p.loc?.col}`;
+  const reported = new Set(problems.filter((p) => p.path !== '').map(at));
+  problems.push(...schemaProblems(plain, index).filter((p) => !reported.has(at(p))));
 
   const project = projectName(opts.projectName, processEnv, plain, index, files[0]!, problems);
   const desired = normalise(plain, index, project, files, problems);
-  if (problems.length > 0) throw new ConfigError(dedupe(sortProblems(problems, sources)));
+  if (problems.length > 0) throw new ConfigError(dedupe(sortProblems(problems, sources)), sources);
   return { desired, sources, directories };
 }
 
