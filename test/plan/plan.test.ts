@@ -194,3 +194,22 @@ zones:
     expect(plan(desiredFrom(BASE.replace('    depends_on: [api]\n', '')), converged(d)).actions).toEqual([]);
   });
 });
+
+describe('plan JSON', () => {
+  it('matches schema/plan.schema.json for every kind of action', async () => {
+    const { default: Ajv } = await import('ajv');
+    const { readFileSync } = await import('node:fs');
+    const { planJson } = await import('../../src/plan/render.js');
+    const schema = JSON.parse(readFileSync(new URL('../../schema/plan.schema.json', import.meta.url), 'utf8')) as object;
+    const validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
+    const d = desiredFrom(BASE);
+    const d2 = desiredFrom(BASE.replace('memory: 128M', 'memory: 256M').replace('command: /bin/api', 'command: /bin/api2').replace('back: { subnet: 10.213.2.0/24 }', 'side: { subnet: 10.213.3.0/24 }').replace('networks: [front, back]', 'networks: [front]'));
+    for (const p of [plan(d, empty()), plan(d2, converged(d)), plan(desiredFrom('name: shop\n'), converged(d))]) {
+      const json = planJson(p, { global: ['write 1 to /x'] });
+      expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    }
+    const mixed = planJson(plan(d2, converged(d))) as { summary: object; actions: { kind: string; changes?: { path: string; before: unknown; after: unknown; applied: string }[] }[] };
+    expect(mixed.summary).toEqual({ add: 1, change: 1, replace: 1, destroy: 1 });
+    expect(mixed.actions.flatMap((a) => a.changes ?? []).find((c) => c.path === 'limits.memory')).toEqual({ path: 'limits.memory', before: 134217728, after: 268435456, applied: 'in-place' });
+  });
+});

@@ -1,0 +1,159 @@
+// What zonectl records, under /run/zonectl/PROJECT/ (a tmpfs: gone at reboot, like the
+// zones): only what the kernel cannot tell. Each file is written atomically (temp + rename).
+//
+//   networks/NAME.json      the network as last applied
+//   zones/ZONE/spec.json    the zone as last applied (resolved: addresses and MACs filled)
+//                           and the hash of its replace-fields
+//   zones/ZONE/...          the supervisor's own records (pid, start time, exit code)
+//   netns/ZONE              the zone's pinned network namespace
+//   lock                    the project lock
+
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { zoneSpecHash } from '../../model/fields.js';
+import type { Network, Zone } from '../../model/types.js';
+import { HostError, errnoCode } from '../errors.js';
+
+export const DEFAULT_RUN_DIR = '/run/zonectl';
+
+export interface ZoneSpecRecord {
+  zone: Zone;
+  /** zoneSpecHash(zone): the replace-fields. */
+  hash: string;
+  /** ISO 8601. */
+  applied_at: string;
+}
+
+export interface NetworkRecord {
+  network: Network;
+  applied_at: string;
+}
+
+export class StateStore {
+  constructor(readonly root: string = DEFAULT_RUN_DIR) {}
+
+  projectDir(project: string): string {
+    return join(this.root, project);
+  }
+  zoneDir(project: string, zone: string): string {
+    return join(this.root, project, 'zones', zone);
+  }
+  netnsPath(project: string, zone: string): string {
+    return join(this.root, project, 'netns', zone);
+  }
+  lockPath(project: string): string {
+    return join(this.root, project, 'lock');
+  }
+
+  /** Projects that have records, sorted. */
+  async projects(): Promise<string[]> {
+    return listDir(this.root);
+  }
+
+  async zones(project: string): Promise<string[]> {
+    return listDir(join(this.root, project, 'zones'));
+  }
+
+  async readZone(project: string, zone: string): Promise<ZoneSpecRecord | null> {
+    return readJson<ZoneSpecRecord>(join(this.zoneDir(project, zone), 'spec.json'), isZoneRecord);
+  }
+
+  async writeZone(project: string, zone: Zone, now: Date): Promise<void> {
+    const record: ZoneSpecRecord = { zone, hash: zoneSpecHash(zone), applied_at: now.toISOString() };
+    await writeAtomic(join(this.zoneDir(project, zone.name), 'spec.json'), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async removeZone(project: string, zone: string): Promise<void> {
+    await removeTree(this.zoneDir(project, zone));
+  }
+
+  async networks(project: string): Promise<string[]> {
+    return (await listDir(join(this.root, project, 'networks'))).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+  }
+
+  async readNetwork(project: string, name: string): Promise<NetworkRecord | null> {
+    return readJson<NetworkRecord>(join(this.root, project, 'networks', `${name}.json`), isNetworkRecord);
+  }
+
+  async writeNetwork(project: string, network: Network, now: Date): Promise<void> {
+    const record: NetworkRecord = { network, applied_at: now.toISOString() };
+    await writeAtomic(join(this.root, project, 'networks', `${network.name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async removeNetwork(project: string, name: string): Promise<void> {
+    await removeTree(join(this.root, project, 'networks', `${name}.json`));
+  }
+
+  /** Removes the project's records once nothing of it is left (keeps the lock file's directory while locked). */
+  async removeProject(project: string): Promise<void> {
+    for (const sub of ['zones', 'networks', 'netns']) {
+      const left = await listDir(join(this.root, project, sub));
+      if (left.length > 0) return;
+    }
+    for (const sub of ['zones', 'networks', 'netns']) await removeTree(join(this.root, project, sub));
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((f) => !f.startsWith('.')).sort();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw new HostError(`list ${dir}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: dir });
+  }
+}
+
+async function readJson<T>(file: string, guard: (v: unknown) => v is T): Promise<T | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw new HostError(`read ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: file });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    // A torn or foreign file: treat as absent, so the zone is recreated rather than trusted.
+    return ignoreCorrupt(file, err);
+  }
+  return guard(value) ? value : ignoreCorrupt(file, new Error('unexpected shape'));
+}
+
+function ignoreCorrupt(file: string, err: unknown): null {
+  process.emitWarning(`ignoring unreadable record ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  return null;
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const dir = file.slice(0, file.lastIndexOf('/'));
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(tmp, content, { mode: 0o600 });
+    await rename(tmp, file);
+  } catch (err) {
+    throw new HostError(`write ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: file });
+  }
+}
+
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (err) {
+    throw new HostError(`remove ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isZoneRecord(v: unknown): v is ZoneSpecRecord {
+  return isObject(v) && isObject(v.zone) && typeof v.zone.name === 'string' && isObject(v.zone.limits) && typeof v.hash === 'string';
+}
+
+function isNetworkRecord(v: unknown): v is NetworkRecord {
+  return isObject(v) && isObject(v.network) && typeof v.network.name === 'string' && typeof v.network.subnet === 'string';
+}
