@@ -1,0 +1,25 @@
+{
+  "targets": [
+    {
+      "target_name": "zonectl_native",
+      "sources": ["src/addon.cc", "src/sys_error.cc", "src/pidfd.cc", "src/mount.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fno-exceptions"],
+      "cflags_cc!": ["-fno-rtti"]
+    },
+    {
+      "target_name": "zonectl-helper",
+      "type": "executable",
+      "sources": [
+        "helper/main.c", "helper/err.c", "helper/spec.c", "helper/proc.c", "helper/netns.c",
+        "helper/rootfs.c", "helper/caps.c", "helper/zone.c", "helper/init.c",
+        "helper/supervise.c", "helper/log.c", "helper/record.c", "helper/exec.c"
+      ],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-fno-strict-aliasing"],
+      "cflags!": ["-fPIC"],
+      "ldflags": ["-static"]
+    }
+  ]
+}

@@ -1,0 +1,115 @@
+/* zonectl-helper: creates, supervises and enters zones for zonectl (see ../../src/host/zone/).
+ *
+ *   zonectl-helper start SPECFILE
+ *       Prints "ok INIT_PID STARTED_AT_MS" once the zone's command was exec'd, or
+ *       "error ERRNO OP<TAB>DETAIL"; exits 0 or 1. The supervisor stays behind, detached.
+ *   zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]
+ *       Runs CMD inside the running zone; exits with its status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "netns.h"
+#include "proc.h"
+#include "spec.h"
+#include "supervise.h"
+
+static int usage(void) {
+  dprintf(2, "usage: zonectl-helper start SPECFILE\n"
+             "       zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]\n");
+  return 2;
+}
+
+static void print_error(const struct zerr *z) {
+  char detail[sizeof z->detail];
+  snprintf(detail, sizeof detail, "%s", z->detail);
+  for (char *p = detail; *p; p++)
+    if (*p == '\n' || *p == '\t') *p = ' ';
+  printf("error %d %s\t%s\n", z->err, z->op, detail);
+}
+
+static int load(const char *path, struct spec *s, struct zerr *z) {
+  char *buf;
+  long len;
+  if (spec_read_file(path, &buf, &len, z) < 0) return -1;
+  return spec_parse(buf, len, s, z);
+}
+
+static int start(const char *path) {
+  struct spec s;
+  struct zerr z = {0};
+  if (load(path, &s, &z) < 0 || netns_ensure(s.netns, &z) < 0) {
+    print_error(&z);
+    return 1;
+  }
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) {
+    zerr_set(&z, "pipe2", "start");
+    print_error(&z);
+    return 1;
+  }
+  fflush(stdout);
+  pid_t mid = fork();
+  if (mid < 0) {
+    zerr_set(&z, "fork", "supervisor");
+    print_error(&z);
+    return 1;
+  }
+  if (mid == 0) {
+    /* double fork: the supervisor is nobody's child but init's, in a session of its own */
+    close(p[0]);
+    setsid();
+    pid_t sup = fork();
+    if (sup != 0) _exit(sup < 0 ? 1 : 0);
+    if (chdir("/") < 0 || null_stdio(&z) < 0) _exit(1);
+    umask(022);
+    supervise(&s, p[1]);
+  }
+  close(p[1]);
+  int st;
+  waitpid(mid, &st, 0);
+  struct msg m;
+  int r = msg_recv(p[0], &m);
+  if (r == 1 && m.type == MSG_READY) {
+    printf("ok %d %lld\n", m.pid, m.started_at);
+    return 0;
+  }
+  if (r == 1 && m.type == MSG_ERROR) {
+    print_error(&m.err);
+  } else {
+    zerr_setn(&z, EPIPE, "supervise", "the supervisor of zone %s exited before reporting", s.zone);
+    print_error(&z);
+  }
+  return 1;
+}
+
+static int exec_cmd(int argc, char **argv) {
+  /* exec SPECFILE PID [--tty] -- CMD... */
+  if (argc < 5) return usage();
+  int tty = 0, i = 4;
+  if (!strcmp(argv[i], "--tty")) { tty = 1; i++; }
+  if (i >= argc || strcmp(argv[i], "--") || i + 1 >= argc) return usage();
+  char *end;
+  long pid = strtol(argv[3], &end, 10);
+  if (*end || pid <= 0) return usage();
+  struct spec s;
+  struct zerr z = {0};
+  if (load(argv[2], &s, &z) < 0) {
+    zerr_print(&z);
+    return 125;
+  }
+  return exec_in_zone(&s, (pid_t)pid, tty, &argv[i + 1]);
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && !strcmp(argv[1], "start") && argc == 3) return start(argv[2]);
+  if (argc >= 2 && !strcmp(argv[1], "exec")) return exec_cmd(argc, argv);
+  return usage();
+}

@@ -1,0 +1,13 @@
+/* The supervisor: outside the zone, detached from zonectl (own session, reparented to init).
+ * Runs the zone, records its start time and exit code, captures its output to the rotated log,
+ * restarts it per policy (backoff 100 ms doubling to 10 s, reset after 10 s of uptime), and
+ * on SIGTERM stops it: SIGTERM to the zone's init, SIGKILL after the grace period. */
+#ifndef ZONECTL_SUPERVISE_H
+#define ZONECTL_SUPERVISE_H
+
+#include "spec.h"
+
+/* The first run's outcome (MSG_READY or MSG_ERROR) is sent on `start_fd`, which is then closed. */
+void supervise(const struct spec *s, int start_fd) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,91 @@
+#include "zone.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "init.h"
+#include "netns.h"
+#include "proc.h"
+#include "rootfs.h"
+
+const struct ns_step NAMESPACES[] = {
+  /* {CLONE_NEWUSER, "user"}: privileges.userns, a later issue, goes first here */
+  {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},
+  {CLONE_NEWNET, "net"},       {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mnt"},
+};
+const int NAMESPACE_COUNT = sizeof NAMESPACES / sizeof NAMESPACES[0];
+
+extern char **environ;
+
+int cgroups_join(char *const *cgroups, struct zerr *z) {
+  for (; *cgroups; cgroups++)
+    if (write_file(*cgroups, "0", z) < 0) return -1;
+  return 0;
+}
+
+static int enter_namespaces(const struct spec *s, struct zerr *z) {
+  for (int i = 0; i < NAMESPACE_COUNT; i++) {
+    int flag = NAMESPACES[i].flag;
+    if (flag == CLONE_NEWPID) continue; /* clone() made it */
+    if (flag == CLONE_NEWNET) {
+      if (netns_enter(s->netns, z) < 0) return -1;
+    } else if (unshare(flag) < 0) {
+      return zerr_set(z, "unshare", "%s namespace", NAMESPACES[i].name);
+    }
+  }
+  return 0;
+}
+
+int exec_command(const struct spec *s, char *const *argv, struct zerr *z) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (privileges_drop(s->user, s->caps, z) < 0) return -1;
+  if (chdir(s->workdir) < 0) return zerr_set(z, "chdir", "%s", s->workdir);
+  /* no descriptor of the helper reaches the command; the sync pipe closes on exec */
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) return zerr_set(z, "close_range", "3..");
+  environ = s->env;  /* so that execvp searches the zone's PATH */
+  execvp(argv[0], argv);
+  return zerr_set(z, "execve", "%s", argv[0]);
+}
+
+static void fail(int sync_fd, const struct zerr *z, int code) {
+  struct msg m = {.type = MSG_ERROR, .err = *z};
+  msg_send(sync_fd, &m);
+  _exit(code);
+}
+
+void zone_main(const struct spec *s, int sync_fd, int log_fd) {
+  struct zerr z = {0};
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* the zone never outlives its supervisor */
+  if (cgroups_join(s->cgroups, &z) < 0 || enter_namespaces(s, &z) < 0) fail(sync_fd, &z, 125);
+  if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
+    zerr_set(&z, "sethostname", "%s", s->hostname);
+    fail(sync_fd, &z, 125);
+  }
+  if (rootfs_enter(s, &z) < 0) fail(sync_fd, &z, 125);
+  pid_t child = fork();
+  if (child < 0) {
+    zerr_set(&z, "fork", "main process");
+    fail(sync_fd, &z, 125);
+  }
+  if (child == 0) {
+    setsid();
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
+      zerr_set(&z, "dup2", "stdio");
+      fail(sync_fd, &z, 125);
+    }
+    exec_command(s, s->argv, &z);
+    fail(sync_fd, &z, z.err == ENOENT ? 127 : 126);
+  }
+  close(sync_fd);
+  if (null_stdio(&z) == 0) close(log_fd);
+  init_run(child);
+}

@@ -1,0 +1,9 @@
+#pragma once
+#include <string>
+
+#include "sys_error.h"
+
+namespace zonectl {
+// umount2(path, flags); ENOENT and EINVAL (not a mount point) are errors the caller may ignore.
+int umount_(const std::string& path, int flags, SysError& e);
+}  // namespace zonectl

@@ -1,0 +1,127 @@
+// The only importer of the native addon: loads the .node file, owns its types, and turns every
+// native failure into a SysError. Also names the helper executable built beside it.
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** native/build/Release, from src/native (vitest) and dist/native (built) alike. */
+const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
+
+/** The helper executable: zone supervisor and init, namespace entry for exec. */
+export const HELPER_PATH = join(BUILD_DIR, 'zonectl-helper');
+
+/** A failed system call, shaped like Node's own system errors. */
+export class SysError extends Error {
+  /** `EPERM`, `ENOENT`... — branch on this, never on the message. */
+  readonly code: string;
+  /** Negative, as in Node's errors. */
+  readonly errno: number;
+  readonly syscall: string;
+  /** The object involved, when it is a path. */
+  readonly path: string | undefined;
+  /** The object involved, when it is a network interface. */
+  readonly ifname: string | undefined;
+
+  constructor(init: { code: string; errno: number; syscall: string; path?: string; ifname?: string; message?: string }) {
+    const object = init.path ?? init.ifname;
+    super(init.message ?? `${init.syscall}${object === undefined ? '' : ` ${object}`}: ${init.code}`);
+    this.name = 'SysError';
+    this.code = init.code;
+    this.errno = init.errno;
+    this.syscall = init.syscall;
+    this.path = init.path;
+    this.ifname = init.ifname;
+  }
+}
+
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, n]) => [n, name]),
+);
+
+/** An errno number (positive or negative) to its name: 1 → 'EPERM'. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
+}
+
+/** A SysError from a positive errno, for failures reported by the helper executable. */
+export function sysErrorFromErrno(errno: number, syscall: string, path?: string): SysError {
+  const code = errnoName(errno);
+  return new SysError({ code, errno: -Math.abs(errno), syscall, ...(path === undefined ? {} : { path }) });
+}
+
+function field(o: object, key: string): unknown {
+  return (o as Record<string, unknown>)[key];
+}
+
+/** The one place a value thrown by the addon becomes a SysError (other errors pass through). */
+export function toSysError(e: unknown): unknown {
+  if (!(e instanceof Error) || e instanceof SysError) return e;
+  const code = field(e, 'code');
+  const errno = field(e, 'errno');
+  const syscall = field(e, 'syscall');
+  if (typeof code !== 'string' || typeof errno !== 'number' || typeof syscall !== 'string') return e;
+  const path = field(e, 'path');
+  const ifname = field(e, 'ifname');
+  const err = new SysError({
+    code, errno, syscall, message: e.message,
+    ...(typeof path === 'string' ? { path } : {}),
+    ...(typeof ifname === 'string' ? { ifname } : {}),
+  });
+  return err;
+}
+
+interface Addon {
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
+  umount(path: string, detach: boolean): Promise<void>;
+}
+
+let addon: Addon | undefined;
+
+function load(): Addon {
+  if (addon === undefined) {
+    const require = createRequire(import.meta.url);
+    const loaded: unknown = require(join(BUILD_DIR, 'zonectl_native.node'));
+    addon = loaded as Addon; // the shape is fixed by native/src/addon.cc
+  }
+  return addon;
+}
+
+function call<T>(f: (a: Addon) => T): T {
+  try {
+    return f(load());
+  } catch (e) {
+    throw toSysError(e);
+  }
+}
+
+async function callAsync<T>(f: (a: Addon) => Promise<T>): Promise<T> {
+  try {
+    return await f(load());
+  } catch (e) {
+    throw toSysError(e);
+  }
+}
+
+/** A pidfd for `pid` (O_CLOEXEC); close it with `fs.closeSync`. */
+export function pidfdOpen(pid: number): number {
+  return call((a) => a.pidfdOpen(pid));
+}
+
+/** Signal the process behind a pidfd (immune to pid reuse). `signal`: a number or a name. */
+export function pidfdSendSignal(pidfd: number, signal: number | NodeJS.Signals): void {
+  const n = typeof signal === 'number' ? signal : constants.signals[signal];
+  call((a) => a.pidfdSendSignal(pidfd, n));
+}
+
+/** Wait on a worker thread until the process exits; false on timeout (`timeoutMs` < 0: no timeout). */
+export function pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean> {
+  return callAsync((a) => a.pidfdWait(pidfd, Math.min(Math.round(timeoutMs), 2 ** 31 - 1)));
+}
+
+/** umount2(path, UMOUNT_NOFOLLOW | (detach ? MNT_DETACH : 0)) on a worker thread. */
+export function umount(path: string, opts: { detach: boolean }): Promise<void> {
+  return callAsync((a) => a.umount(path, opts.detach));
+}

@@ -1,0 +1,43 @@
+// The addon's surface (src/native): pidfds and the errors it throws. No root needed.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+import { HELPER_PATH, SysError, errnoName, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno } from '../../../src/native/index.js';
+
+describe('native addon', () => {
+  it('builds the helper executable beside the addon', () => {
+    expect(existsSync(HELPER_PATH)).toBe(true);
+  });
+
+  it('waits on a pidfd and signals through it', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((res) => child.once('exit', (_c, s) => res(s)));
+    const fd = pidfdOpen(child.pid ?? -1);
+    try {
+      expect(await pidfdWait(fd, 50)).toBe(false);
+      pidfdSendSignal(fd, 'SIGKILL');
+      expect(await pidfdWait(fd, 5000)).toBe(true);
+      expect(await exited).toBe('SIGKILL');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('throws SysErrors with code, errno and syscall', () => {
+    let caught: unknown;
+    try {
+      pidfdOpen(2 ** 30); // beyond pid_max: no such process
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(SysError);
+    expect(caught).toMatchObject({ code: 'ESRCH', errno: -3, syscall: 'pidfd_open' });
+  });
+
+  it('names errnos as Node does', () => {
+    expect(errnoName(1)).toBe('EPERM');
+    expect(errnoName(-2)).toBe('ENOENT');
+    expect(sysErrorFromErrno(13, 'execve', '/bin/x').message).toBe('execve /bin/x: EACCES');
+  });
+});
