@@ -1,0 +1,63 @@
+// The ZoneDriver: turns one zone of the desired state into real processes, and back.
+// Independent of cgroups: the caller (reconcile) passes the cgroup.procs files to join.
+
+import type { Zone } from '../../model/types.js';
+
+export interface ZoneStartOptions {
+  /** cgroup.procs files every process of the zone joins (from the cgroup driver); none by default. */
+  cgroupProcs?: readonly string[];
+  /** Log rotation: the current file is rotated past maxBytes; maxFiles counts it too. */
+  log?: { maxBytes: number; maxFiles: number };
+}
+
+export interface StartedZone {
+  /** Host pid of the zone's pid 1 (its init). */
+  pid: number;
+  /** When the zone's command was exec'd. */
+  startedAt: Date;
+}
+
+export type ZoneStatus =
+  | { state: 'absent' }
+  | { state: 'running'; pid: number; startedAt: Date; restarts: number }
+  | { state: 'restarting'; exitCode: number | null; restarts: number }
+  /** exitCode null: the supervisor itself died (the zone went with it). */
+  | { state: 'exited'; exitCode: number | null; restarts: number; error: string | null };
+
+export interface ExecOptions {
+  /** Allocate a terminal inside the zone (zonectl exec -it); implies inherited stdio. */
+  tty?: boolean;
+  /** 'inherit' (default): the command uses zonectl's stdio; 'pipe': output is captured. */
+  stdio?: 'inherit' | 'pipe';
+  /** Written to the command's stdin when stdio is 'pipe'. */
+  input?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  /** Captured output with stdio 'pipe'; empty otherwise. */
+  stdout: string;
+  stderr: string;
+}
+
+export interface LogOptions {
+  /** Keep reading as the zone writes (across rotations) until `signal` aborts. */
+  follow?: boolean;
+  /** Only the last N lines already written. */
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+export interface ZoneDriver {
+  /** Start the zone; resolves once its command was exec'd, rejects with the reason otherwise. Stale records are cleaned first. */
+  start(project: string, zone: Zone, opts?: ZoneStartOptions): Promise<StartedZone>;
+  /** SIGTERM, up to graceMs, then SIGKILL to every process of the zone; unpin its netns and remove its records. Idempotent. */
+  stop(project: string, zone: string, graceMs: number): Promise<void>;
+  status(project: string, zone: string): Promise<ZoneStatus>;
+  /** Run argv inside the running zone (its namespaces, cgroups, root, env and privileges); resolves with its exit code. */
+  exec(project: string, zone: string, argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** The zone's stdout and stderr, oldest first. */
+  logs(project: string, zone: string, opts?: LogOptions): AsyncIterable<Buffer>;
+  /** Delete what outlives stop: the zone's writable layers and logs (`down --volumes`). */
+  remove(project: string, zone: string): Promise<void>;
+}

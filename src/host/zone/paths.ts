@@ -1,0 +1,59 @@
+// Where a zone's files live. Everything is under zonectl's own names:
+//   RUN/PROJECT/zones/ZONE/helper.spec   the helper's spec (spec.ts), for start and exec
+//   RUN/PROJECT/zones/ZONE/state         the supervisor's record (record.ts)
+//   RUN/PROJECT/zones/ZONE/root          the mount point the zone's root is assembled on
+//                                        (mounted only inside the zone's mount namespace)
+//   RUN/PROJECT/netns/ZONE               the pinned network namespace
+//   LIB/images/SHA256                    unpacked images, shared, never written to
+//   LIB/projects/PROJECT/zones/ZONE/layer-KEY/{upper,work}   the copy-on-write layer per root
+//   LIB/projects/PROJECT/zones/ZONE/log/zone.log[.N]         the zone's output, rotated
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+import type { Root } from '../../model/types.js';
+
+export const DEFAULT_RUN_DIR = '/run/zonectl';
+export const DEFAULT_LIB_DIR = '/var/lib/zonectl';
+
+export class ZonePaths {
+  constructor(
+    readonly runDir: string = DEFAULT_RUN_DIR,
+    readonly libDir: string = DEFAULT_LIB_DIR,
+  ) {}
+
+  projectRun(project: string): string {
+    return join(this.runDir, project);
+  }
+  zoneRun(project: string, zone: string): string {
+    return join(this.runDir, project, 'zones', zone);
+  }
+  spec(project: string, zone: string): string {
+    return join(this.zoneRun(project, zone), 'helper.spec');
+  }
+  record(project: string, zone: string): string {
+    return join(this.zoneRun(project, zone), 'state');
+  }
+  rootfs(project: string, zone: string): string {
+    return join(this.zoneRun(project, zone), 'root');
+  }
+  netns(project: string, zone: string): string {
+    return join(this.runDir, project, 'netns', zone);
+  }
+  images(): string {
+    return join(this.libDir, 'images');
+  }
+  zoneLib(project: string, zone: string): string {
+    return join(this.libDir, 'projects', project, 'zones', zone);
+  }
+  /** One layer per root, so that a zone whose root changed never sees another root's writes. */
+  layer(project: string, zone: string, root: Root, imageDigest?: string): string {
+    const key =
+      root.kind === 'sparse' ? 'sparse'
+      : root.kind === 'path' ? `path-${createHash('sha256').update(root.path).digest('hex').slice(0, 16)}`
+      : `image-${(imageDigest ?? '').slice(0, 16)}`;
+    return join(this.zoneLib(project, zone), `layer-${key}`);
+  }
+  log(project: string, zone: string): string {
+    return join(this.zoneLib(project, zone), 'log', 'zone.log');
+  }
+}
