@@ -1,0 +1,201 @@
+// cgroup v1 driver on a fake tree: exact files and values written in every hierarchy, the
+// memory/memsw ordering, cpuset inheritance, and the honest outcomes.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FakeSetup } from './fixtures.js';
+import { fakeDriver, limits, MiB, neutral } from './fixtures.js';
+
+let setups: FakeSetup[] = [];
+
+async function ready(options: Parameters<typeof fakeDriver>[0] = { version: 1 }): Promise<FakeSetup> {
+  const s = await fakeDriver(options);
+  setups.push(s);
+  await s.driver.ensureProject('shop', neutral());
+  await s.driver.create('shop', 'web');
+  s.fake.writes.length = 0;
+  return s;
+}
+
+afterEach(() => {
+  for (const s of setups) s.fake.dispose();
+  setups = [];
+});
+
+const z = (controller: string, file: string): string => `${controller}/zonectl/shop/web/${file}`;
+
+describe('cgroup v1 driver', () => {
+  it('creates zonectl/PROJECT/ZONE in every hierarchy, copying cpuset cpus and mems from the parent', async () => {
+    const s = await fakeDriver({ version: 1, cpus: '0-3' });
+    setups.push(s);
+    await s.driver.ensureProject('shop', neutral());
+    await s.driver.create('shop', 'web');
+    for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop/web`))).toBe(true);
+    expect(s.fake.writesUnder('cpuset/').filter((w) => w.path.endsWith('.cpus') || w.path.endsWith('.mems')).slice(0, 6)).toEqual([
+      { path: 'cpuset/zonectl/cpuset.cpus', value: '0-3' },
+      { path: 'cpuset/zonectl/cpuset.mems', value: '0' },
+      { path: 'cpuset/zonectl/shop/cpuset.cpus', value: '0-3' },
+      { path: 'cpuset/zonectl/shop/cpuset.mems', value: '0' },
+      // the project's own (null) cpuset already equals the parent's: nothing to write
+      { path: 'cpuset/zonectl/shop/web/cpuset.cpus', value: '0-3' },
+      { path: 'cpuset/zonectl/shop/web/cpuset.mems', value: '0' },
+    ]);
+    expect(s.fake.get(z('cpuset', 'cpuset.mems'))).toBe('0');
+  });
+
+  it('writes every limit to its file in its hierarchy, in order, with v1 syntax', async () => {
+    const { fake, driver } = await ready();
+    const report = await driver.apply('shop', 'web', {
+      cpus: { quota_us: 50_000, period_us: 100_000 },
+      cpu_weight: 150,
+      cpuset: [1, 2, 3],
+      memory: 256 * MiB,
+      memory_swap: 0,
+      memory_reservation: 64 * MiB,
+      pids: 64,
+      io: { weight: 200, devices: { '/dev/vda': { read_bps: MiB, write_bps: null, read_iops: null, write_iops: 100 } } },
+    });
+    expect(report.outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+    expect(fake.writes).toEqual([
+      { path: z('cpu', 'cpu.cfs_period_us'), value: '100000' },
+      { path: z('cpu', 'cpu.cfs_quota_us'), value: '50000' },
+      { path: z('cpu', 'cpu.shares'), value: '1536' },
+      { path: z('cpuset', 'cpuset.cpus'), value: '1-3' },
+      // from unlimited: the limit comes down first, then memsw to memory + swap
+      { path: z('memory', 'memory.limit_in_bytes'), value: '268435456' },
+      { path: z('memory', 'memory.memsw.limit_in_bytes'), value: '268435456' },
+      { path: z('memory', 'memory.soft_limit_in_bytes'), value: '67108864' },
+      { path: z('pids', 'pids.max'), value: '64' },
+      { path: z('blkio', 'blkio.bfq.weight'), value: '200' },
+      { path: z('blkio', 'blkio.throttle.read_bps_device'), value: '254:0 1048576' },
+      { path: z('blkio', 'blkio.throttle.write_bps_device'), value: '254:0 0' },
+      { path: z('blkio', 'blkio.throttle.read_iops_device'), value: '254:0 0' },
+      { path: z('blkio', 'blkio.throttle.write_iops_device'), value: '254:0 100' },
+    ]);
+  });
+
+  it('raises memsw before the limit, and lowers the limit before memsw', async () => {
+    const { fake, driver } = await ready();
+    await driver.apply('shop', 'web', limits({ memory: 256 * MiB }));
+    const memoryWrites = (): string[] => fake.writesUnder('memory/').filter((w) => !w.path.endsWith('soft_limit_in_bytes')).map((w) => `${w.path.split('/').pop()}=${w.value}`);
+    fake.writes.length = 0;
+    await driver.apply('shop', 'web', limits({ memory: 512 * MiB, memory_swap: 64 * MiB }));
+    expect(memoryWrites()).toEqual(['memory.memsw.limit_in_bytes=603979776', 'memory.limit_in_bytes=536870912']);
+    fake.writes.length = 0;
+    await driver.apply('shop', 'web', limits({ memory: 128 * MiB }));
+    expect(memoryWrites()).toEqual(['memory.limit_in_bytes=134217728', 'memory.memsw.limit_in_bytes=134217728']);
+    fake.writes.length = 0;
+    await driver.apply('shop', 'web', neutral());
+    expect(memoryWrites()).toEqual(['memory.memsw.limit_in_bytes=-1', 'memory.limit_in_bytes=-1']);
+    expect(fake.get(z('memory', 'memory.limit_in_bytes'))).toBe('9223372036854771712');
+  });
+
+  it('retries a limit below usage (EBUSY) with the value staged in soft_limit, then restores the reservation', async () => {
+    const { fake, driver } = await ready();
+    fake.set(z('memory', 'memory.usage_in_bytes'), String(300 * MiB));
+    fake.onWrite = (path, value) => {
+      if (path.endsWith('soft_limit_in_bytes') && value === String(256 * MiB)) fake.set(z('memory', 'memory.usage_in_bytes'), String(200 * MiB));
+    };
+    const report = await driver.apply('shop', 'web', limits({ memory: 256 * MiB, memory_reservation: 128 * MiB }));
+    expect(report.outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+    expect(fake.writesUnder('memory/').map((w) => `${w.path.split('/').pop()}=${w.value}`)).toEqual([
+      'memory.limit_in_bytes=268435456', // EBUSY
+      'memory.soft_limit_in_bytes=268435456', // staged
+      'memory.limit_in_bytes=268435456',
+      'memory.soft_limit_in_bytes=134217728', // the reservation restored
+      'memory.memsw.limit_in_bytes=268435456',
+      'memory.soft_limit_in_bytes=134217728',
+    ]);
+  });
+
+  it('defers a shrink the kernel cannot reclaim to, with memsw waiting for it', async () => {
+    const { fake, driver } = await ready({ version: 1, reclaimTimeoutMs: 100 });
+    await driver.apply('shop', 'web', limits({ memory: 512 * MiB }));
+    fake.set(z('memory', 'memory.usage_in_bytes'), String(300 * MiB));
+    const report = await driver.apply('shop', 'web', limits({ memory: 256 * MiB }));
+    const memory = report.outcomes.find((o) => o.limit === 'memory');
+    expect(memory?.status).toBe('deferred');
+    expect(memory?.reason).toBe(`write 268435456 to ${fake.path(z('memory', 'memory.limit_in_bytes'))}: EBUSY: usage 314572800 is above 268435456 after 100 ms of reclaim`);
+    expect(report.outcomes.find((o) => o.limit === 'memory_swap')?.status).toBe('deferred');
+    expect(fake.get(z('memory', 'memory.limit_in_bytes'))).toBe(String(512 * MiB));
+    expect(fake.get(z('memory', 'memory.soft_limit_in_bytes'))).toBe('9223372036854771712');
+  });
+
+  it('without memsw files: swap on top is infeasible, naming the file and the boot option', async () => {
+    const { driver, fake } = await ready({ version: 1, swapAccounting: false, hostHasSwap: true });
+    const o = (await driver.apply('shop', 'web', limits({ memory: 64 * MiB, memory_swap: 32 * MiB }))).outcomes.find((x) => x.limit === 'memory_swap');
+    expect(o).toMatchObject({ status: 'infeasible', reason: `swap accounting is not available here: ${fake.path(z('memory', 'memory.memsw.limit_in_bytes'))} is absent (boot with swapaccount=1)` });
+    expect((await driver.read('shop', 'web')).memory_swap).toBeNull();
+    expect(driver.canonical(limits({ memory: 64 * MiB })).memory_swap).toBeNull();
+  });
+
+  it('reports a controller that is not mounted as infeasible, neutral values as applied', async () => {
+    const { driver } = await ready({ version: 1, hierarchies: ['cpu', 'cpuacct', 'cpuset', 'memory', 'freezer'] });
+    const report = await driver.apply('shop', 'web', limits({ pids: 64, io: { weight: 300, devices: {} } }));
+    expect(report.outcomes.find((o) => o.limit === 'pids')).toMatchObject({ status: 'infeasible', reason: 'controller pids is not mounted (no cgroup v1 hierarchy for it)' });
+    expect(report.outcomes.find((o) => o.limit === 'io.weight')?.status).toBe('infeasible');
+    expect((await driver.apply('shop', 'web', neutral())).outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+  });
+
+  it('works with co-mounted cpu,cpuacct', async () => {
+    const { driver, fake } = await ready({ version: 1, hierarchies: ['cpu,cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer'] });
+    await driver.apply('shop', 'web', limits({ cpus: { quota_us: 25_000, period_us: 100_000 } }));
+    expect(fake.get('cpu,cpuacct/zonectl/shop/web/cpu.cfs_quota_us')).toBe('25000');
+    fake.set('cpu,cpuacct/zonectl/shop/web/cpuacct.usage', '123456');
+    expect((await driver.usage('shop', 'web')).cpu.usage_ns).toBe(123_456);
+    await driver.addProcess('shop', 'web', 777);
+    expect(await driver.procs('shop', 'web')).toEqual([777]);
+  });
+
+  it('moves zones that inherited the project\'s cpuset along when it changes; refuses to strand an explicit one', async () => {
+    const { driver, fake } = await ready({ version: 1, cpus: '0-3' });
+    await driver.create('shop', 'db');
+    await driver.apply('shop', 'db', limits({ cpuset: [1] }));
+    fake.writes.length = 0;
+    const narrow = await driver.ensureProject('shop', limits({ cpuset: [1, 2] }));
+    expect(narrow.outcomes.find((o) => o.limit === 'cpuset')?.status).toBe('applied');
+    expect(fake.writesUnder('cpuset/').map((w) => `${w.path}=${w.value}`)).toEqual(['cpuset/zonectl/shop/web/cpuset.cpus=1-2', 'cpuset/zonectl/shop/cpuset.cpus=1-2']);
+    expect((await driver.read('shop', 'web')).cpuset).toBeNull(); // still "all the project has"
+    const strand = await driver.ensureProject('shop', limits({ cpuset: [0] }));
+    expect(strand.outcomes.find((o) => o.limit === 'cpuset')?.reason).toContain(`${fake.path('cpuset/zonectl/shop/db/cpuset.cpus')} (1) uses CPUs outside 0`);
+  });
+
+  it('reads usage from cpuacct, cpu.stat, memory.*, pids.* and blkio.throttle stats', async () => {
+    const { fake, driver } = await ready();
+    fake.set(z('cpuacct', 'cpuacct.usage'), '3000');
+    fake.set(z('cpuacct', 'cpuacct.usage_user'), '2000');
+    fake.set(z('cpuacct', 'cpuacct.usage_sys'), '1000');
+    fake.set(z('cpu', 'cpu.stat'), 'nr_periods 30\nnr_throttled 29\nthrottled_time 1500000000\n');
+    fake.set(z('memory', 'memory.usage_in_bytes'), '4096');
+    fake.set(z('memory', 'memory.max_usage_in_bytes'), '8192');
+    fake.set(z('memory', 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+    fake.set(z('pids', 'pids.current'), '3');
+    fake.set(z('blkio', 'blkio.throttle.io_service_bytes_recursive'), '254:0 Read 100\n254:0 Write 200\n254:0 Sync 300\n254:0 Async 0\n254:0 Discard 0\n254:0 Total 300\nTotal 300\n');
+    fake.set(z('blkio', 'blkio.throttle.io_serviced_recursive'), '254:0 Read 1\n254:0 Write 2\n254:0 Total 3\nTotal 3\n');
+    expect(await driver.usage('shop', 'web')).toEqual({
+      cpu: { usage_ns: 3000, user_ns: 2000, system_ns: 1000, periods: 30, throttled_periods: 29, throttled_ns: 1_500_000_000 },
+      memory: { current: 4096, peak: 8192, limit: null, oom_kills: 2 },
+      pids: { current: 3, limit: null },
+      io: { read_bytes: 100, write_bytes: 200, read_ops: 1, write_ops: 2 },
+      unavailable: [],
+    });
+  });
+
+  it('freezes, kills and thaws through freezer.state, then removes every hierarchy bottom-up', async () => {
+    const { fake, driver } = await ready();
+    await driver.addProcess('shop', 'web', 4242);
+    fake.writes.length = 0;
+    await driver.removeProject('shop');
+    expect(fake.writes).toEqual([
+      { path: z('freezer', 'freezer.state'), value: 'FROZEN' },
+      { path: z('freezer', 'freezer.state'), value: 'THAWED' },
+    ]);
+    expect(await driver.projects()).toEqual([]);
+  });
+
+  it('canonicalises what v1 cannot hold exactly', async () => {
+    const { driver } = await ready();
+    const c = driver.canonical(limits({ cpu_weight: 37, memory: 100_000_000, memory_swap: 1000, io: { weight: 5000, devices: { '/dev/vda': { read_bps: null, write_bps: null, read_iops: null, write_iops: null } } } }));
+    expect(c).toMatchObject({ cpu_weight: 37, memory: 99_999_744, memory_swap: 0, io: { weight: 1000, devices: {} } });
+    expect(driver.canonical(neutral()).memory_swap).toBe(0);
+  });
+});
