@@ -281,7 +281,7 @@ function attachmentsOf(cx: Context, v: unknown, path: Path, networks: Record<str
       continue;
     }
     seen.add(name);
-    if (!networks[name]) {
+    if (!Object.hasOwn(networks, name)) {
       const known = Object.keys(networks);
       cx.report(p, `network ${JSON.stringify(name)} is not declared under networks${known.length ? ` (declared: ${known.join(', ')})` : ''}`, at);
       continue;
@@ -370,7 +370,7 @@ function checkDependencies(cx: Context, zones: Record<string, Zone>, zonesObj: O
       if (typeof dep !== 'string' || cx.reported(p)) return;
       if (list.indexOf(dep) < i) cx.report(p, `lists zone ${JSON.stringify(dep)} twice`);
       else if (dep === name) cx.report(p, `zone ${name} cannot depend on itself`);
-      else if (!zones[dep]) cx.report(p, `zone ${JSON.stringify(dep)} is not declared under zones`);
+      else if (!Object.hasOwn(zones, dep)) cx.report(p, `zone ${JSON.stringify(dep)} is not declared under zones`);
     });
   }
   // Cycles: depth-first, in name order, so the same cycle is always named the same way.
@@ -380,7 +380,7 @@ function checkDependencies(cx: Context, zones: Record<string, Zone>, zonesObj: O
     state.set(name, 'open');
     stack.push(name);
     for (const dep of zones[name]!.depends_on) {
-      if (!zones[dep] || dep === name) continue;
+      if (!Object.hasOwn(zones, dep) || dep === name) continue; // hasOwn: a zone may be called constructor
       if (state.get(dep) === 'open') {
         const cycle = [...stack.slice(stack.indexOf(dep)), dep];
         const from = cycle[0]!;
