@@ -22,6 +22,7 @@ export function describeRoot(name: string, fn: () => void): void {
       });
     });
   } else {
+    console.warn(`skipping "${name}": ${reason}`);
     describe.skip(`${name} [skipped: ${reason}]`, fn);
   }
 }

@@ -163,16 +163,25 @@ describeRoot('cgroup driver on this machine', () => {
     await d.addProcess(project, 'busy', spin.pid);
     go(spin);
     await sleep(300);
-    const u0 = await d.usage(project, 'busy');
-    const t0 = process.hrtime.bigint();
-    await sleep(3000);
-    const u1 = await d.usage(project, 'busy');
-    const t1 = process.hrtime.bigint();
-    const ratio = (u1.cpu.usage_ns - u0.cpu.usage_ns) / Number(t1 - t0);
-    console.log(`cpus 0.5: busy loop used ${(ratio * 100).toFixed(1)}% of one CPU; throttled in ${u1.cpu.throttled_periods - u0.cpu.throttled_periods} of ${u1.cpu.periods - u0.cpu.periods} periods`);
-    expect(ratio).toBeGreaterThan(0.4);
-    expect(ratio).toBeLessThan(0.6);
-    expect(u1.cpu.throttled_periods).toBeGreaterThan(u0.cpu.throttled_periods);
+    // The machine is shared: another load can starve the loop below its cap. Over the cap
+    // fails at once; under it, the window is measured again (at most 3 times).
+    const ratios: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const u0 = await d.usage(project, 'busy');
+      const t0 = process.hrtime.bigint();
+      await sleep(3000);
+      const u1 = await d.usage(project, 'busy');
+      const t1 = process.hrtime.bigint();
+      const ratio = (u1.cpu.usage_ns - u0.cpu.usage_ns) / Number(t1 - t0);
+      ratios.push(ratio);
+      console.log(`cpus 0.5: busy loop used ${(ratio * 100).toFixed(1)}% of one CPU; throttled in ${u1.cpu.throttled_periods - u0.cpu.throttled_periods} of ${u1.cpu.periods - u0.cpu.periods} periods`);
+      expect(ratio).toBeLessThan(0.6);
+      if (ratio > 0.4) {
+        expect(u1.cpu.throttled_periods).toBeGreaterThan(u0.cpu.throttled_periods);
+        break;
+      }
+    }
+    expect(Math.max(...ratios)).toBeGreaterThan(0.4);
   });
 
   it('cpuset "0" pins the process to CPU 0 (/proc/PID/status Cpus_allowed_list)', async () => {
@@ -186,6 +195,23 @@ describeRoot('cgroup driver on this machine', () => {
     // The check can fail: this host has more than CPU 0, and the process had them before.
     expect(before).not.toBe('0');
     expect(kernel('cpuset', 'pinned', 'cpuset.cpus')).toBe('0');
+  });
+
+  it('a zone cannot exceed the project\'s cap: v1 refuses a larger quota (EINVAL), reported infeasible', async () => {
+    try {
+      expect((await d.ensureProject(project, limits({ cpus: { quota_us: 50_000, period_us: 100_000 } }))).outcomes.find((o) => o.limit === 'cpus')?.status).toBe('applied');
+      await d.create(project, 'greedy');
+      const o = (await d.apply(project, 'greedy', limits({ cpus: { quota_us: 100_000, period_us: 100_000 } }))).outcomes.find((x) => x.limit === 'cpus');
+      if (d.version === 1) {
+        expect(o?.status).toBe('infeasible');
+        expect(o?.reason).toBe(`write 100000 to ${file('cpu', 'greedy', 'cpu.cfs_quota_us')}: EINVAL`);
+        expect(kernel('cpu', 'greedy', 'cpu.cfs_quota_us')).toBe('-1');
+      } else {
+        expect(o?.status).toBe('applied'); // v2 accepts it; the parent's cap still binds
+      }
+    } finally {
+      await d.ensureProject(project, neutral());
+    }
   });
 
   it('memory changes on a running zone take effect in place (same pid); a shrink below usage is deferred', async () => {
