@@ -29,6 +29,20 @@ static void rotate(struct zlog *l) {
 }
 
 void log_write(struct zlog *l, const char *buf, long n) {
-  if (l->size > 0 && l->size + n > l->max_bytes) rotate(l);
-  if (l->fd >= 0 && write_all(l->fd, buf, (size_t)n) == 0) l->size += n;
+  while (n > 0) {
+    long room = l->max_bytes - l->size, take = n;
+    if (n > room) {
+      /* fill the file up to its last whole line, then rotate */
+      take = 0;
+      for (long i = room; i > 0; i--)
+        if (buf[i - 1] == '\n') { take = i; break; }
+      if (take == 0 && l->size == 0) take = room; /* one line longer than a file: split it */
+      if (take == 0) { rotate(l); continue; }
+    }
+    if (l->fd < 0 || write_all(l->fd, buf, (size_t)take) < 0) return;
+    l->size += take;
+    buf += take;
+    n -= take;
+    if (n > 0) rotate(l);
+  }
 }

@@ -11,7 +11,7 @@ struct zlog {
 };
 
 int log_open(struct zlog *l);
-/* Rotates first when the file would exceed max_bytes (a file holds at least one write). */
+/* Appends, rotating whenever the file would exceed max_bytes (split at line ends when possible). */
 void log_write(struct zlog *l, const char *buf, long n);
 
 #endif

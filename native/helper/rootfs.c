@@ -253,7 +253,8 @@ int rootfs_enter(const struct spec *s, struct zerr *z) {
   } else {
     char opts[4096];
     if (overlay_opts(opts, sizeof opts, s->lower, s, z) < 0) return -1;
-    rc = mount("overlay", s->rootfs, "overlay", 0, opts);
+    /* nodev: device nodes shipped in an image or directory are inert; /dev is a fresh tmpfs */
+    rc = mount("overlay", s->rootfs, "overlay", MS_NODEV, opts);
   }
   if (rc < 0) return zerr_set(z, "mount", "%s on %s", s->root == ROOT_SPARSE ? "tmpfs" : "overlay", s->rootfs);
   struct root r = {.fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), .path = s->rootfs, .z = z};

@@ -196,13 +196,15 @@ void supervise(const struct spec *s, int start_fd) {
     long long t0 = mono_ms();
     int first = u.start_fd >= 0;
     int code = run_once(&u);
-    u.rec.state = "exited";
     u.rec.exit_code = code;
     u.rec.init_pid = 0;
     u.rec.init_start = 0;
-    save(&u);
     /* a zone that cannot start the first time is reported, not retried */
-    if ((first && u.rec.error) || u.stopping || !should_restart(&u, code)) break;
+    if ((first && u.rec.error) || u.stopping || !should_restart(&u, code)) {
+      u.rec.state = "exited";
+      save(&u);
+      break;
+    }
     if (mono_ms() - t0 > STABLE_MS) delay = BACKOFF_MIN_MS;
     u.rec.state = "restarting";
     save(&u);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -20,8 +21,6 @@ const struct ns_step NAMESPACES[] = {
   {CLONE_NEWNET, "net"},       {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mnt"},
 };
 const int NAMESPACE_COUNT = sizeof NAMESPACES / sizeof NAMESPACES[0];
-
-extern char **environ;
 
 int cgroups_join(char *const *cgroups, struct zerr *z) {
   for (; *cgroups; cgroups++)
@@ -42,6 +41,31 @@ static int enter_namespaces(const struct spec *s, struct zerr *z) {
   return 0;
 }
 
+/* execve, searching the zone's PATH for a bare name (no shell fallback for ENOEXEC, unlike execvp). */
+static int exec_path(char *const *argv, char *const *env, struct zerr *z) {
+  if (strchr(argv[0], '/')) {
+    execve(argv[0], argv, env);
+    return zerr_set(z, "execve", "%s", argv[0]);
+  }
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (char *const *e = env; *e; e++)
+    if (!strncmp(*e, "PATH=", 5)) path = *e + 5;
+  int err = ENOENT;
+  for (const char *p = path;; p++) {
+    const char *colon = strchr(p, ':');
+    size_t n = colon ? (size_t)(colon - p) : strlen(p);
+    char file[4096];
+    if (snprintf(file, sizeof file, "%.*s/%s", (int)n, n ? p : ".", argv[0]) < (int)sizeof file) {
+      execve(file, argv, env);
+      if (errno == EACCES) err = EACCES;  /* keep looking, but report it if nothing else runs */
+      else if (errno != ENOENT && errno != ENOTDIR) return zerr_set(z, "execve", "%s", file);
+    }
+    if (!colon) break;
+    p = colon;
+  }
+  return zerr_setn(z, err, "execve", "%s", argv[0]);
+}
+
 int exec_command(const struct spec *s, char *const *argv, struct zerr *z) {
   sigset_t none;
   sigemptyset(&none);
@@ -50,9 +74,7 @@ int exec_command(const struct spec *s, char *const *argv, struct zerr *z) {
   if (chdir(s->workdir) < 0) return zerr_set(z, "chdir", "%s", s->workdir);
   /* no descriptor of the helper reaches the command; the sync pipe closes on exec */
   if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) return zerr_set(z, "close_range", "3..");
-  environ = s->env;  /* so that execvp searches the zone's PATH */
-  execvp(argv[0], argv);
-  return zerr_set(z, "execve", "%s", argv[0]);
+  return exec_path(argv, s->env, z);
 }
 
 static void fail(int sync_fd, const struct zerr *z, int code) {

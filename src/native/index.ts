@@ -5,8 +5,12 @@ import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** native/build/Release, from src/native (vitest) and dist/native (built) alike. */
-const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
+/**
+ * native/build/Release, from src/native (vitest) and dist/native (built) alike; ZONECTL_NATIVE_DIR
+ * overrides it (a build kept elsewhere, e.g. while native/build is being rebuilt).
+ */
+const BUILD_DIR =
+  process.env.ZONECTL_NATIVE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
 
 /** The helper executable: zone supervisor and init, namespace entry for exec. */
 export const HELPER_PATH = join(BUILD_DIR, 'zonectl-helper');

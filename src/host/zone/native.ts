@@ -1,0 +1,248 @@
+// The real ZoneDriver: the helper executable creates, supervises and enters zones (Node cannot
+// fork or setns into pid/mount namespaces); this module prepares its files, reads its records
+// and signals through pidfds.
+
+import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { dirname } from 'node:path';
+
+import type { Zone } from '../../model/types.js';
+import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno, umount } from '../../native/index.js';
+import { HostError } from '../errors.js';
+import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneStartOptions, ZoneStatus } from './driver.js';
+import { ensureImage } from './image.js';
+import { readLogs } from './logs.js';
+import { ZonePaths } from './paths.js';
+import { type SupervisorRecord, isSameProcess, readRecord } from './record.js';
+import { encodeHelperSpec } from './spec.js';
+
+const DEFAULT_LOG = { maxBytes: 10 * 1024 * 1024, maxFiles: 3 };
+/** How long stop waits for the supervisor to record the exit after the zone is gone. */
+const SUPERVISOR_EXIT_MS = 5_000;
+
+export interface NativeZoneDriverOptions {
+  paths?: ZonePaths;
+  helper?: string;
+  log?: { maxBytes: number; maxFiles: number };
+}
+
+interface HelperOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runHelper(helper: string, args: string[], opts: { inherit?: boolean; input?: string } = {}): Promise<HelperOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(helper, args, {
+      stdio: opts.inherit ? 'inherit' : [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    child.once('error', reject);
+    child.once('close', (code, signal) =>
+      resolve({
+        code: code ?? 128 + (signal === null ? 0 : signalNumber(signal)),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return constants.signals[signal];
+}
+
+/** Open a pidfd for a recorded process, or null when it is gone or the pid was reused. */
+async function openVerified(pid: number, start: string): Promise<number | null> {
+  if (!(await isSameProcess(pid, start))) return null;
+  let fd: number;
+  try {
+    fd = pidfdOpen(pid);
+  } catch (e) {
+    if (e instanceof SysError && e.code === 'ESRCH') return null;
+    throw e;
+  }
+  // the pid could have been reused between the check and the open: check again, now pinned
+  if (!(await isSameProcess(pid, start))) {
+    closeSync(fd);
+    return null;
+  }
+  return fd;
+}
+
+async function rmdirIfEmpty(dir: string): Promise<void> {
+  await rmdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT' && e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+  });
+}
+
+export class NativeZoneDriver implements ZoneDriver {
+  readonly paths: ZonePaths;
+  private readonly helper: string;
+  private readonly log: { maxBytes: number; maxFiles: number };
+
+  constructor(opts: NativeZoneDriverOptions = {}) {
+    this.paths = opts.paths ?? new ZonePaths();
+    this.helper = opts.helper ?? HELPER_PATH;
+    this.log = opts.log ?? DEFAULT_LOG;
+  }
+
+  async start(project: string, zone: Zone, opts: ZoneStartOptions = {}): Promise<StartedZone> {
+    const p = this.paths;
+    const name = zone.name;
+    const current = await this.status(project, name);
+    if (current.state === 'running' || current.state === 'restarting') {
+      throw new HostError(`start zone ${name}: already ${current.state}`, { code: 'EEXIST' });
+    }
+    await this.stop(project, name, 0); // stale records, pins or processes of an earlier run
+
+    let lower: string | null = null;
+    let digest: string | undefined;
+    if (zone.root.kind === 'path') {
+      lower = zone.root.path;
+      const st = await stat(lower).catch((e: unknown) => {
+        throw new HostError(`start zone ${name}: root ${lower}`, { cause: e, path: lower ?? '' });
+      });
+      if (!st.isDirectory()) throw new HostError(`start zone ${name}: root ${lower} is not a directory`, { code: 'ENOTDIR', path: lower });
+    } else if (zone.root.kind === 'image') {
+      const img = await ensureImage(zone.root.image, p.images());
+      lower = img.dir;
+      digest = img.digest;
+    }
+    const layer = p.layer(project, name, zone.root, digest);
+    const log = opts.log ?? this.log;
+    await Promise.all([
+      mkdir(p.rootfs(project, name), { recursive: true, mode: 0o700 }),
+      mkdir(dirname(p.netns(project, name)), { recursive: true, mode: 0o700 }),
+      mkdir(`${layer}/upper`, { recursive: true, mode: 0o755 }),
+      mkdir(`${layer}/work`, { recursive: true, mode: 0o700 }),
+      mkdir(dirname(p.log(project, name)), { recursive: true, mode: 0o700 }),
+    ]);
+    const specPath = p.spec(project, name);
+    const spec = encodeHelperSpec({
+      project, zone, lower,
+      rootfs: p.rootfs(project, name),
+      upper: `${layer}/upper`,
+      work: `${layer}/work`,
+      netns: p.netns(project, name),
+      stateDir: p.zoneRun(project, name),
+      logPath: p.log(project, name),
+      logMaxBytes: log.maxBytes,
+      logMaxFiles: log.maxFiles,
+      cgroupProcs: opts.cgroupProcs ?? [],
+    });
+    await writeFile(`${specPath}.tmp`, spec, { mode: 0o600 });
+    await rename(`${specPath}.tmp`, specPath);
+
+    const out = await runHelper(this.helper, ['start', specPath]);
+    const line = out.stdout.trim();
+    const ok = /^ok (\d+) (\d+)$/.exec(line);
+    if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
+    await this.stop(project, name, 0);
+    const err = /^error (\d+) (\S+)\t(.*)$/.exec(line);
+    if (err) {
+      const cause = sysErrorFromErrno(Number(err[1]), err[2] ?? '?', err[3] ?? '');
+      throw new HostError(`start zone ${name}: ${err[2]} ${err[3]}: ${cause.code}`, { cause, code: cause.code });
+    }
+    throw new HostError(`start zone ${name}: the helper failed (exit ${out.code}): ${(out.stderr || line).trim()}`);
+  }
+
+  async stop(project: string, zone: string, graceMs: number): Promise<void> {
+    const p = this.paths;
+    const rec = await readRecord(p.record(project, zone));
+    if (rec) await this.kill(rec, graceMs);
+    await this.unpin(p.netns(project, zone));
+    const run = p.zoneRun(project, zone);
+    await Promise.all(
+      ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp'].map((f) => rm(`${run}/${f}`, { force: true })),
+    );
+    await rmdirIfEmpty(p.rootfs(project, zone));
+    await rmdirIfEmpty(run);
+    await rmdirIfEmpty(dirname(run)); // zones/
+    await rmdirIfEmpty(dirname(p.netns(project, zone)));
+    await rmdirIfEmpty(p.projectRun(project));
+  }
+
+  /** SIGTERM through the supervisor (which stops restarting), SIGKILL to the zone's init after graceMs. */
+  private async kill(rec: SupervisorRecord, graceMs: number): Promise<void> {
+    const sup = await openVerified(rec.supervisorPid, rec.supervisorStart);
+    const init = rec.initPid > 0 ? await openVerified(rec.initPid, rec.initStart) : null;
+    try {
+      if (sup !== null) pidfdSendSignal(sup, 'SIGTERM');
+      else if (init !== null) pidfdSendSignal(init, 'SIGTERM');
+      if (init !== null && !(await pidfdWait(init, graceMs))) {
+        pidfdSendSignal(init, 'SIGKILL'); // pid 1 of the namespace: the kernel kills all of it
+        await pidfdWait(init, SUPERVISOR_EXIT_MS);
+      }
+      if (sup !== null && !(await pidfdWait(sup, graceMs + SUPERVISOR_EXIT_MS))) {
+        pidfdSendSignal(sup, 'SIGKILL'); // its zone dies with it (PDEATHSIG)
+        await pidfdWait(sup, SUPERVISOR_EXIT_MS);
+      }
+    } finally {
+      if (sup !== null) closeSync(sup);
+      if (init !== null) closeSync(init);
+    }
+  }
+
+  private async unpin(pin: string): Promise<void> {
+    await umount(pin, { detach: true }).catch((e: unknown) => {
+      // ENOENT: no pin; EINVAL: not a mount point (a stale file)
+      if (!(e instanceof SysError && (e.code === 'ENOENT' || e.code === 'EINVAL'))) {
+        throw new HostError(`unpin network namespace ${pin}`, { cause: e, path: pin });
+      }
+    });
+    await unlink(pin).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw new HostError(`remove ${pin}`, { cause: e, path: pin });
+    });
+  }
+
+  async status(project: string, zone: string): Promise<ZoneStatus> {
+    const rec = await readRecord(this.paths.record(project, zone));
+    if (rec === null) return { state: 'absent' };
+    const exitCode = rec.exitCode >= 0 ? rec.exitCode : null;
+    const supervised = await isSameProcess(rec.supervisorPid, rec.supervisorStart);
+    if (!supervised) {
+      // the supervisor is gone: its zone went with it; what it last recorded is all there is
+      return { state: 'exited', exitCode: rec.state === 'exited' ? exitCode : null, restarts: rec.restarts, error: rec.error };
+    }
+    if (rec.state === 'running' && (await isSameProcess(rec.initPid, rec.initStart))) {
+      return { state: 'running', pid: rec.initPid, startedAt: new Date(rec.startedAt), restarts: rec.restarts };
+    }
+    if (rec.state === 'exited') return { state: 'exited', exitCode, restarts: rec.restarts, error: rec.error };
+    return { state: 'restarting', exitCode, restarts: rec.restarts };
+  }
+
+  async exec(project: string, zone: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new HostError(`exec in zone ${zone}: no command`, { code: 'EINVAL' });
+    const st = await this.status(project, zone);
+    if (st.state !== 'running') throw new HostError(`exec in zone ${zone}: the zone is not running`, { code: 'ESRCH' });
+    const args = ['exec', this.paths.spec(project, zone), String(st.pid), ...(opts.tty ? ['--tty'] : []), '--', ...argv];
+    const inherit = opts.tty === true || (opts.stdio ?? 'inherit') === 'inherit';
+    const out = await runHelper(this.helper, args, inherit ? { inherit } : opts.input === undefined ? {} : { input: opts.input });
+    return { exitCode: out.code, stdout: out.stdout, stderr: out.stderr };
+  }
+
+  logs(project: string, zone: string, opts: LogOptions = {}): AsyncIterable<Buffer> {
+    return readLogs(this.paths.log(project, zone), this.log.maxFiles, opts);
+  }
+
+  async remove(project: string, zone: string): Promise<void> {
+    const st = await this.status(project, zone);
+    if (st.state === 'running' || st.state === 'restarting') {
+      throw new HostError(`remove zone ${zone}: it is ${st.state}; stop it first`, { code: 'EBUSY' });
+    }
+    const dir = this.paths.zoneLib(project, zone);
+    await rm(dir, { recursive: true, force: true });
+    await rmdirIfEmpty(dirname(dir));
+    await rmdirIfEmpty(dirname(dirname(dir)));
+    const projects = dirname(dirname(dirname(dir)));
+    if ((await readdir(projects).catch(() => ['x'])).length === 0) await rmdirIfEmpty(projects);
+  }
+}

@@ -1,0 +1,443 @@
+// The zone runtime against the real kernel (root only): NativeZoneDriver and zonectl-helper.
+// Each check names the kernel fact it reads back; where a check could pass vacuously, the same
+// check is shown to fail on the host (where isolation is absent).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+
+import { DEFAULT_CAPABILITIES } from '../../src/model/capabilities.js';
+import type { Zone } from '../../src/model/types.js';
+import { NativeZoneDriver } from '../../src/host/zone/native.js';
+import { sha256File } from '../../src/host/zone/image.js';
+import { capabilityMask } from '../../src/host/zone/spec.js';
+import { describeRoot } from '../helpers/root.js';
+
+const project = `zt-rt-${randomBytes(4).toString('hex')}`;
+const LOG = { maxBytes: 4096, maxFiles: 3 };
+const driver = new NativeZoneDriver({ log: LOG });
+const started = new Set<string>();
+/** Every host pid the tests saw belong to a zone (inits, supervisors): none may outlive the suite. */
+const seenPids = new Set<number>();
+const seenPidNs = new Set<string>();
+let work = '';
+let imageTar = '';
+let imageDigest = '';
+
+function zone(name: string, over: Partial<Zone> = {}): Zone {
+  return {
+    name,
+    hostname: name,
+    root: { kind: 'sparse' },
+    read_only: false,
+    command: ['/bin/sleep', 'infinity'],
+    workdir: '/',
+    env: {},
+    user: null,
+    mounts: [],
+    limits: {
+      cpus: null, cpu_weight: 100, cpuset: null, memory: null, memory_swap: null, memory_reservation: null,
+      pids: null, io: { weight: 100, devices: {} },
+    },
+    networks: {},
+    depends_on: [],
+    restart: { policy: 'no' },
+    ports: [],
+    stop_grace_period: 2000,
+    privileges: { capabilities: { add: [], drop: [] }, seccomp: 'default', userns: false },
+    ...over,
+  };
+}
+
+async function start(z: Zone) {
+  started.add(z.name);
+  const s = await driver.start(project, z);
+  seenPids.add(s.pid);
+  seenPidNs.add(readlinkSync(`/proc/${s.pid}/ns/pid`));
+  const rec = readFileSync(driver.paths.record(project, z.name), 'utf8');
+  seenPids.add(Number(/supervisor_pid=(\d+)/.exec(rec)?.[1]));
+  return s;
+}
+
+async function sh(name: string, script: string) {
+  return driver.exec(project, name, ['/bin/sh', '-c', script], { stdio: 'pipe' });
+}
+
+async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function logText(name: string, opts: { tail?: number } = {}): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const b of driver.logs(project, name, opts)) parts.push(b);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function procStatus(text: string, key: string): string {
+  return new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(text)?.[1] ?? '';
+}
+
+/** Host pids whose pid namespace is `ns` (e.g. 'pid:[4026532]'). */
+function pidsInNamespace(ns: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readlinkSync(`/proc/${d}/ns/pid`) === ns) out.push(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+function zonectlMounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`/zonectl/${project}`));
+}
+
+/** A tiny root filesystem: a few host binaries with the libraries they link, /etc/passwd. */
+function buildRootfs(dir: string): void {
+  for (const d of ['usr/bin', 'usr/lib', 'usr/lib64', 'etc', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
+  for (const [link, target] of [['bin', 'usr/bin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['sbin', 'usr/bin']] as const) {
+    execFileSync('ln', ['-s', target, join(dir, link)]);
+  }
+  const bins = ['sh', 'cat', 'ls', 'sleep', 'touch', 'hostname', 'id', 'echo', 'mkdir', 'grep', 'readlink'];
+  const libs = new Set<string>();
+  for (const b of bins) {
+    const path = execFileSync('which', [b]).toString().trim();
+    execFileSync('cp', ['-L', path, join(dir, 'usr/bin', b)]);
+    for (const m of execFileSync('ldd', [path]).toString().matchAll(/(\/\S+)/g)) if (m[1]) libs.add(m[1]);
+  }
+  for (const lib of libs) {
+    const rel = lib.replace(/^\/(usr\/)?/, 'usr/'); // /lib/x → usr/lib/x (merged /usr)
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    execFileSync('cp', ['-L', lib, join(dir, rel)]);
+  }
+  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+  writeFileSync(join(dir, 'etc/hostname'), 'image\n');
+}
+
+describeRoot('zone runtime (real kernel)', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'zt-rt-'));
+    buildRootfs(join(work, 'rootfs'));
+    imageTar = join(work, 'image.tar.gz');
+    execFileSync('tar', ['-czf', imageTar, '-C', join(work, 'rootfs'), '.']);
+    imageDigest = await sha256File(imageTar);
+  });
+
+  afterEach(async () => {
+    for (const name of started) await driver.stop(project, name, 0);
+    started.clear();
+  });
+
+  afterAll(async () => {
+    for (const name of started) await driver.stop(project, name, 0);
+    const names = existsSync(driver.paths.zoneLib(project, 'x').replace(/\/x$/, ''))
+      ? readdirSync(driver.paths.zoneLib(project, 'x').replace(/\/x$/, ''))
+      : [];
+    for (const name of names) await driver.remove(project, name);
+    const imageDir = join(driver.paths.images(), imageDigest);
+    if (imageDigest) rmSync(imageDir, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
+    // the leak check: nothing of this project is left on the host
+    expect(zonectlMounts()).toEqual([]);
+    expect(existsSync(driver.paths.projectRun(project))).toBe(false);
+    expect(existsSync(join(driver.paths.libDir, 'projects', project))).toBe(false);
+    expect([...seenPids].filter((p) => existsSync(`/proc/${p}`) && !isZombieOfOthers(p))).toEqual([]);
+    for (const ns of seenPidNs) expect(pidsInNamespace(ns)).toEqual([]);
+  });
+
+  it('runs the helper as pid 1 of a fresh pid namespace that shows no host process', async () => {
+    const z = await start(zone('pid'));
+    const r = await sh('pid', 'cat /proc/1/comm; ls /proc | grep -c "^[0-9]"');
+    const [comm, count] = r.stdout.trim().split('\n');
+    expect(comm).toBe('zonectl-helper');
+    // init, the command, the exec'd shell and grep/ls: a handful, never the host's hundreds
+    expect(Number(count)).toBeLessThanOrEqual(5);
+    expect(readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length).toBeGreaterThan(5); // the host's own view
+    expect(readlinkSync(`/proc/${z.pid}/ns/pid`)).not.toBe(readlinkSync('/proc/self/ns/pid'));
+  });
+
+  it('sets the zone hostname in its own uts namespace', async () => {
+    const before = hostname();
+    await start(zone('uts', { hostname: 'zt-host-name' }));
+    expect((await sh('uts', 'hostname')).stdout.trim()).toBe('zt-host-name');
+    expect(hostname()).toBe(before);
+  });
+
+  it('gives a sparse zone a private, copy-on-write /etc and a read-only /usr', async () => {
+    const marker = `zt-marker-${randomBytes(4).toString('hex')}`;
+    await start(zone('sparse-a'));
+    await start(zone('sparse-b'));
+    expect((await sh('sparse-a', `echo a > /etc/${marker} && cat /etc/${marker}`)).stdout).toBe('a\n');
+    expect(existsSync(`/etc/${marker}`)).toBe(false);
+    expect((await sh('sparse-b', `test -e /etc/${marker}`)).exitCode).toBe(1);
+    const usr = await sh('sparse-a', `touch /usr/${marker}`);
+    expect(usr.exitCode).not.toBe(0);
+    expect(usr.stderr).toMatch(/Read-only file system/);
+    // the host's /etc is the lower layer: its files are visible
+    expect((await sh('sparse-a', 'cat /etc/hostname')).stdout).toBe(readFileSync('/etc/hostname', 'utf8'));
+  });
+
+  it('unpacks an image once by digest; two zones from it see only their own writes', async () => {
+    const image = { kind: 'image' as const, image: imageTar };
+    await start(zone('img-a', { root: image }));
+    await start(zone('img-b', { root: image }));
+    const cache = join(driver.paths.images(), imageDigest);
+    expect(statSync(join(cache, 'usr/bin/sh')).isFile()).toBe(true);
+    expect((await sh('img-a', 'echo a > /marker; echo a > /etc/marker; cat /etc/hostname')).stdout).toBe('image\n');
+    expect((await sh('img-b', 'echo b > /marker; cat /marker')).stdout).toBe('b\n');
+    expect((await sh('img-a', 'cat /marker')).stdout).toBe('a\n');
+    expect((await sh('img-b', 'test -e /etc/marker')).exitCode).toBe(1);
+    expect(existsSync(join(cache, 'marker'))).toBe(false);
+    expect(existsSync(join(cache, 'etc/marker'))).toBe(false);
+  });
+
+  it('uses a directory root as a lower layer without modifying it', async () => {
+    const dir = join(work, 'rootfs');
+    await start(zone('dir', { root: { kind: 'path', path: dir } }));
+    expect((await sh('dir', 'echo x > /written; ls /')).exitCode).toBe(0);
+    expect(existsSync(join(dir, 'written'))).toBe(false);
+  });
+
+  it('applies bind and tmpfs mounts and enforces read_only', async () => {
+    const rw = mkdtempSync(join(work, 'rw-'));
+    const ro = mkdtempSync(join(work, 'ro-'));
+    writeFileSync(join(ro, 'seen'), 'from host\n');
+    await start(zone('mounts', {
+      root: { kind: 'path', path: join(work, 'rootfs') },
+      read_only: true,
+      mounts: [
+        { type: 'bind', source: rw, target: '/data', read_only: false },
+        { type: 'bind', source: ro, target: '/srv/ro', read_only: true },
+        { type: 'tmpfs', target: '/scratch', size: 1024 * 1024 },
+      ],
+    }));
+    expect((await sh('mounts', 'echo hi > /data/f')).exitCode).toBe(0);
+    expect(readFileSync(join(rw, 'f'), 'utf8')).toBe('hi\n');
+    expect((await sh('mounts', 'cat /srv/ro/seen')).stdout).toBe('from host\n');
+    expect((await sh('mounts', 'touch /srv/ro/x')).stderr).toMatch(/Read-only file system/);
+    expect((await sh('mounts', 'touch /x')).stderr).toMatch(/Read-only file system/);
+    expect((await sh('mounts', 'touch /etc/x')).stderr).toMatch(/Read-only file system/);
+    expect((await sh('mounts', 'touch /tmp/x /run/x /scratch/x')).exitCode).toBe(0);
+    const mounts = (await sh('mounts', 'cat /proc/self/mounts')).stdout;
+    expect(mounts).toMatch(/^tmpfs \/scratch tmpfs rw,nosuid,nodev,relatime,size=1024k/m);
+    expect(mounts).toMatch(/^overlay \/ overlay ro,/m);
+  });
+
+  it('masks the paths runc masks and keeps /proc/sys and /sys read-only', async () => {
+    await start(zone('masked'));
+    // the host shows these (the check can fail)...
+    expect(readFileSync('/proc/timer_list', 'utf8').length).toBeGreaterThan(0);
+    // ...the zone does not
+    const r = await sh('masked', 'cat /proc/timer_list /proc/keys /proc/sched_debug 2>/dev/null | wc -c; ls /sys/firmware | wc -l');
+    expect(r.stdout.trim().split(/\s+/)).toEqual(['0', '0']);
+    expect((await sh('masked', 'echo x > /proc/sys/kernel/hostname')).stderr).toMatch(/Read-only file system/);
+    expect((await sh('masked', 'echo h > /proc/sysrq-trigger')).exitCode).not.toBe(0);
+    expect((await sh('masked', 'touch /sys/x')).stderr).toMatch(/Read-only file system/);
+    const dev = (await sh('masked', 'ls /dev')).stdout.split('\n').filter(Boolean).sort();
+    expect(dev).toEqual(['fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']);
+  });
+
+  it('reduces capabilities to the configured set and sets no_new_privs', async () => {
+    const hostEff = procStatus(readFileSync('/proc/self/status', 'utf8'), 'CapEff');
+    const z = zone('caps', {
+      command: ['/bin/sh', '-c', 'grep -E "^(Cap|NoNewPrivs)" /proc/self/status; sleep infinity'],
+      privileges: { capabilities: { add: ['CAP_NET_RAW'], drop: ['CAP_CHOWN'] }, seccomp: 'default', userns: false },
+    });
+    await start(z);
+    const mask = capabilityMask(z);
+    const status = await waitFor('the status lines', async () => {
+      const t = await logText('caps');
+      return t.includes('NoNewPrivs') ? t : undefined;
+    });
+    expect(hostEff).not.toBe(mask); // the host runs with more: the check can fail
+    expect(procStatus(status, 'CapEff')).toBe(mask);
+    expect(procStatus(status, 'CapPrm')).toBe(mask);
+    expect(procStatus(status, 'CapBnd')).toBe(mask);
+    expect(procStatus(status, 'CapInh')).toBe('0000000000000000');
+    expect(procStatus(status, 'CapAmb')).toBe('0000000000000000');
+    expect(procStatus(status, 'NoNewPrivs')).toBe('1');
+    // Podman's default 800405fb, plus NET_RAW (bit 13), minus CHOWN (bit 0)
+    expect(mask).toBe('00000000800425fa');
+    expect(DEFAULT_CAPABILITIES).toHaveLength(11);
+    // exec gets the same privileges
+    const e = (await sh('caps', 'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status')).stdout;
+    expect(procStatus(e, 'CapEff')).toBe(mask);
+    expect(procStatus(e, 'NoNewPrivs')).toBe('1');
+  });
+
+  it('runs as another user with no capabilities at all', async () => {
+    await start(zone('user', { root: { kind: 'path', path: join(work, 'rootfs') }, user: 'nobody' }));
+    const r = (await sh('user', 'id -u; id -g; grep -E "^CapEff" /proc/self/status')).stdout.split('\n');
+    expect(r.slice(0, 3)).toEqual(['65534', '65534', 'CapEff:\t0000000000000000']);
+  });
+
+  it('passes no descriptor beyond 0, 1 and 2 to the zone', async () => {
+    await start(zone('fds', { command: ['/bin/sh', '-c', 'ls /proc/self/fd; echo done; sleep infinity'] }));
+    const out = await waitFor('the listing', async () => {
+      const t = await logText('fds');
+      return t.includes('done') ? t : undefined;
+    });
+    // 3 is the directory ls is reading
+    expect(out.trim().split('\n')).toEqual(['0', '1', '2', '3', 'done']);
+    expect((await sh('fds', 'ls /proc/self/fd')).stdout.trim().split('\n')).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('gives the zone its own network namespace with loopback up, pinned under /run/zonectl', async () => {
+    const z = await start(zone('net'));
+    const pin = driver.paths.netns(project, 'net');
+    expect(`net:[${statSync(pin).ino}]`).toBe(readlinkSync(`/proc/${z.pid}/ns/net`));
+    expect(readlinkSync(`/proc/${z.pid}/ns/net`)).not.toBe(readlinkSync('/proc/self/ns/net'));
+    const r = await sh('net', 'ls /sys/class/net; cat /sys/class/net/lo/operstate /proc/sys/net/ipv4/ping_group_range');
+    expect(r.stdout.split('\n').slice(0, 3)).toEqual(['lo', 'unknown', '0\t2147483647']);
+  });
+
+  it('exec enters the zone and passes the exit code through', async () => {
+    await start(zone('exec', { root: { kind: 'path', path: join(work, 'rootfs') }, hostname: 'exec-host', env: { ZT: 'yes' } }));
+    const r = await sh('exec', 'cat /proc/1/comm; hostname; cat /etc/hostname; echo $ZT; exit 42');
+    expect(r.stdout).toBe('zonectl-helper\nexec-host\nimage\nyes\n');
+    expect(r.exitCode).toBe(42);
+    const missing = await driver.exec(project, 'exec', ['no-such-command'], { stdio: 'pipe' });
+    expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toMatch(/execve no-such-command: ENOENT/);
+    await expect(driver.exec(project, 'absent', ['true'], { stdio: 'pipe' })).rejects.toMatchObject({ code: 'ESRCH' });
+  });
+
+  it('reports a command that cannot be exec\'d, and leaves nothing behind', async () => {
+    await expect(start(zone('enoent', { command: ['/no/such/command'] }))).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringMatching(/start zone enoent: execve \/no\/such\/command: ENOENT/),
+    });
+    await expect(start(zone('eacces', { command: ['/etc/passwd'] }))).rejects.toMatchObject({ code: 'EACCES' });
+    expect(await driver.status(project, 'enoent')).toEqual({ state: 'absent' });
+    expect(existsSync(driver.paths.zoneRun(project, 'eacces'))).toBe(false);
+    expect(existsSync(driver.paths.netns(project, 'eacces'))).toBe(false);
+  });
+
+  it('captures stdout and stderr to a rotated log', async () => {
+    await start(zone('logs', {
+      command: ['/bin/sh', '-c', 'echo out; echo err >&2; i=0; while [ $i -lt 400 ]; do echo "line $i ........................"; i=$((i+1)); done; echo last; sleep infinity'],
+    }));
+    await waitFor('the last line', async () => ((await logText('logs', { tail: 1 })) === 'last\n' ? true : undefined));
+    const log = driver.paths.log(project, 'logs');
+    expect(existsSync(`${log}.1`) && existsSync(`${log}.2`)).toBe(true);
+    expect(existsSync(`${log}.3`)).toBe(false);
+    for (const f of [log, `${log}.1`, `${log}.2`]) expect(statSync(f).size).toBeLessThanOrEqual(LOG.maxBytes);
+    expect(await logText('logs', { tail: 2 })).toBe('line 399 ........................\nlast\n');
+  });
+
+  it('keeps the first lines until they rotate away, and follows new output', async () => {
+    await start(zone('follow', { command: ['/bin/sh', '-c', 'echo out; echo err >&2; sleep 0.3; echo later; sleep infinity'] }));
+    const ac = new AbortController();
+    const seen: string[] = [];
+    for await (const b of driver.logs(project, 'follow', { follow: true, signal: ac.signal })) {
+      seen.push(b.toString());
+      if (seen.join('').includes('later')) ac.abort();
+    }
+    expect(seen.join('')).toBe('out\nerr\nlater\n');
+  });
+
+  it('restart: no leaves the zone exited with its code', async () => {
+    await start(zone('r-no', { command: ['/bin/sh', '-c', 'sleep 0.1; exit 3'] }));
+    const st = await waitFor('exit', async () => {
+      const s = await driver.status(project, 'r-no');
+      return s.state === 'exited' ? s : undefined;
+    });
+    expect(st).toMatchObject({ state: 'exited', exitCode: 3, restarts: 0 });
+  });
+
+  it('restart: on-failure:2 retries twice, then stays exited', async () => {
+    await start(zone('r-fail', { command: ['/bin/sh', '-c', 'echo run; exit 3'], restart: { policy: 'on-failure', max_retries: 2 } }));
+    const st = await waitFor('exit', async () => {
+      const s = await driver.status(project, 'r-fail');
+      return s.state === 'exited' ? s : undefined;
+    });
+    expect(st).toMatchObject({ exitCode: 3, restarts: 2 });
+    expect(await logText('r-fail')).toBe('run\nrun\nrun\n');
+  });
+
+  it('restart: on-failure does not restart a zone that exits 0', async () => {
+    await start(zone('r-ok', { command: ['/bin/sh', '-c', 'sleep 0.1; exit 0'], restart: { policy: 'on-failure', max_retries: null } }));
+    const st = await waitFor('exit', async () => {
+      const s = await driver.status(project, 'r-ok');
+      return s.state === 'exited' ? s : undefined;
+    });
+    expect(st).toMatchObject({ exitCode: 0, restarts: 0 });
+  });
+
+  it('restart: always restarts with backoff until stopped', async () => {
+    await start(zone('r-always', { command: ['/bin/sh', '-c', 'echo run; exit 0'], restart: { policy: 'always' } }));
+    await waitFor('two restarts', async () => {
+      const s = await driver.status(project, 'r-always');
+      return s.state !== 'absent' && 'restarts' in s && s.restarts >= 2 ? true : undefined;
+    });
+    await driver.stop(project, 'r-always', 1000);
+    expect(await driver.status(project, 'r-always')).toEqual({ state: 'absent' });
+  });
+
+  it('stop: SIGTERM first; SIGKILL after the grace period to a zone that ignores it', async () => {
+    const polite = await start(zone('polite'));
+    let t0 = Date.now();
+    await driver.stop(project, 'polite', 5000);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(existsSync(`/proc/${polite.pid}`)).toBe(false);
+
+    const z = await start(zone('stubborn', { command: ['/bin/sh', '-c', 'trap "" TERM; sleep infinity & wait'] }));
+    const ns = readlinkSync(`/proc/${z.pid}/ns/pid`);
+    await waitFor('the sleeper', async () => (pidsInNamespace(ns).length >= 3 ? true : undefined));
+    t0 = Date.now();
+    await driver.stop(project, 'stubborn', 700);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(650);
+    expect(took).toBeLessThan(5000);
+    expect(pidsInNamespace(ns)).toEqual([]);
+  });
+
+  it('stop leaves nothing: no process, mount, pin or record', async () => {
+    const z = await start(zone('gone'));
+    const ns = readlinkSync(`/proc/${z.pid}/ns/pid`);
+    expect(zonectlMounts().length).toBe(1); // the netns pin (the root is mounted only inside the zone)
+    await sh('gone', 'sleep infinity >/dev/null 2>&1 & exit 0');
+    await driver.stop(project, 'gone', 1000);
+    started.delete('gone');
+    expect(pidsInNamespace(ns)).toEqual([]);
+    expect(zonectlMounts()).toEqual([]);
+    expect(existsSync(driver.paths.zoneRun(project, 'gone'))).toBe(false);
+    expect(existsSync(driver.paths.netns(project, 'gone'))).toBe(false);
+    expect(await driver.status(project, 'gone')).toEqual({ state: 'absent' });
+  });
+
+  it('start cleans stale records of a zone that died with its supervisor', async () => {
+    const z = await start(zone('stale'));
+    const rec = readFileSync(driver.paths.record(project, 'stale'), 'utf8');
+    const sup = Number(/supervisor_pid=(\d+)/.exec(rec)?.[1]);
+    process.kill(sup, 'SIGKILL'); // a crash: the zone dies with it (PDEATHSIG)
+    await waitFor('the zone to die', async () => (existsSync(`/proc/${z.pid}`) ? undefined : true));
+    expect(await driver.status(project, 'stale')).toMatchObject({ state: 'exited', exitCode: null });
+    expect(existsSync(driver.paths.netns(project, 'stale'))).toBe(true); // the stale pin
+    const again = await start(zone('stale'));
+    expect(again.pid).not.toBe(z.pid);
+    expect(await driver.status(project, 'stale')).toMatchObject({ state: 'running', pid: again.pid });
+    await expect(driver.start(project, zone('stale'))).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+});
+
+/** A pid that exists again only because the kernel reused it for an unrelated process. */
+function isZombieOfOthers(pid: number): boolean {
+  try {
+    return !seenPidNs.has(readlinkSync(`/proc/${pid}/ns/pid`)) && !/zonectl-helper/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
