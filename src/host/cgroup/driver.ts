@@ -83,6 +83,11 @@ export interface CgroupDriver {
 
   /** Moves a process (all its threads) into the zone's cgroup in every hierarchy. */
   addProcess(project: string, zone: string, pid: number): Promise<void>;
+  /**
+   * The zone's cgroup.procs file in every hierarchy it has: writing a PID to each moves that
+   * process in (what the zone helper does to its child before exec).
+   */
+  procsFiles(project: string, zone: string): Promise<string[]>;
   /** PIDs in the zone's cgroup (and below), sorted. */
   procs(project: string, zone: string): Promise<number[]>;
   /** SIGKILLs every process in the zone; returns when none is left (bounded, then throws). */

@@ -465,9 +465,15 @@ export class CgroupV1Driver implements CgroupDriver {
     };
   }
 
-  async addProcess(project: string, zone: string, pid: number): Promise<void> {
+  async procsFiles(project: string, zone: string): Promise<string[]> {
     await this.requireCgroup(project, zone);
-    for (const h of this.hierarchies()) await this.deps.fs.write(join(h, this.rel(project, zone), 'cgroup.procs'), String(pid));
+    const files: string[] = [];
+    for (const h of this.hierarchies()) if (await this.deps.fs.exists(join(h, this.rel(project, zone)))) files.push(join(h, this.rel(project, zone), 'cgroup.procs'));
+    return files;
+  }
+
+  async addProcess(project: string, zone: string, pid: number): Promise<void> {
+    for (const file of await this.procsFiles(project, zone)) await this.deps.fs.write(file, String(pid));
   }
 
   async procs(project: string, zone: string): Promise<number[]> {

@@ -327,6 +327,10 @@ export class CgroupV2Driver implements CgroupDriver {
     await this.deps.fs.write(join(dir, 'cgroup.procs'), String(pid));
   }
 
+  async procsFiles(project: string, zone: string): Promise<string[]> {
+    return [join(await this.requireDir(project, zone), 'cgroup.procs')];
+  }
+
   async procs(project: string, zone: string): Promise<number[]> {
     return subtreeProcs(this.deps.fs, this.dir(project, zone));
   }

@@ -73,6 +73,11 @@ export class FakeCgroupDriver implements CgroupDriver {
     this.members.set(`${project}/${zone}`, [...(this.members.get(`${project}/${zone}`) ?? []), pid]);
   }
 
+  async procsFiles(project: string, zone: string): Promise<string[]> {
+    this.need(project, zone);
+    return [`/fake/cgroup/zonectl/${project}/${zone}/cgroup.procs`];
+  }
+
   async procs(project: string, zone: string): Promise<number[]> {
     return [...(this.members.get(`${project}/${zone}`) ?? [])].sort((a, b) => a - b);
   }

@@ -183,20 +183,12 @@ export class FakeCgroupFs implements CgroupFs {
   // ------------------------------------------------------------------ CgroupFs
 
   async read(path: string): Promise<string> {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return fail('read', path, 'ENOENT');
-    }
+    if (statSync(path, { throwIfNoEntry: false }) === undefined) fail('read', path, 'ENOENT');
+    return readFileSync(path, 'utf8');
   }
 
   async exists(path: string): Promise<boolean> {
-    try {
-      statSync(path);
-      return true;
-    } catch {
-      return false;
-    }
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
   }
 
   async subdirs(path: string): Promise<string[]> {
