@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 
 #include "mount.h"
+#include "net_addon.h"
 #include "pidfd.h"
 #include "sys_error.h"
 #include "worker.h"
@@ -80,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
   exports.Set("umount", Napi::Function::New(env, Umount));
+  InitNet(env, exports);
   return exports;
 }
 

@@ -1,0 +1,135 @@
+// The addon's rtnetlink half: the anti-spoofing program's encoding (no privileges), and each
+// request against the real kernel inside throwaway network namespaces (root).
+import { afterEach, describe, expect, it } from 'vitest';
+import { antispoofProgram, netExec, netSnapshot, type LinkInfo, type QdiscInfo } from '../../../src/native/net.js';
+import { SysError } from '../../../src/native/index.js';
+import { describeRoot } from '../../helpers/root.js';
+import { killAllThrowaway, throwawayNetns } from './throwaway-netns.js';
+
+const BPF_JMP = 0x05;
+const BPF_JMP32 = 0x06;
+const BPF_EXIT = 0x90;
+
+describe('anti-spoofing program', () => {
+  const prog = antispoofProgram('02:aa:bb:cc:dd:ee', '10.213.7.10', null);
+
+  it('starts by keeping the context in r6 for the packet loads, and ends in exits', () => {
+    expect(prog[0]).toEqual([0xbf, 0x16, 0, 0]); // mov64 r6, r1
+    const exits = prog.filter(([code]) => code === (BPF_JMP | BPF_EXIT));
+    expect(exits).toHaveLength(2);
+    expect(prog.at(-1)![0]).toBe(BPF_JMP | BPF_EXIT);
+  });
+
+  it('compares the source MAC and IPv4 address with 32-bit jumps in network order', () => {
+    const imms = prog.filter(([code]) => (code! & 0x07) === BPF_JMP32).map(([, , , imm]) => imm! >>> 0);
+    expect(imms).toContain(0x02aa);
+    expect(imms).toContain(0xbbccddee);
+    expect(imms).toContain((10 << 24 | 213 << 16 | 7 << 8 | 10) >>> 0);
+    expect(imms).toContain(0x0800);
+    expect(imms).toContain(0x0806);
+  });
+
+  it('has every jump land inside the program', () => {
+    prog.forEach(([code, , off], i) => {
+      const cls = code! & 0x07;
+      if ((cls === BPF_JMP || cls === BPF_JMP32) && (code! & 0xf0) !== BPF_EXIT) {
+        const target = i + 1 + off!;
+        expect(target).toBeGreaterThan(i);
+        expect(target).toBeLessThan(prog.length);
+      }
+    });
+  });
+
+  it('confined to a subnet, also checks the destination', () => {
+    const confined = antispoofProgram('02:aa:bb:cc:dd:ee', '10.213.7.10', { subnet: '10.213.7.0', prefix: 24 });
+    expect(confined.length).toBeGreaterThan(prog.length);
+    const imms = confined.map(([, , , imm]) => imm! >>> 0);
+    expect(imms).toContain(0xffffff00); // the mask
+    expect(imms).toContain((10 << 24 | 213 << 16 | 7 << 8) >>> 0);
+  });
+});
+
+describeRoot('rtnetlink requests (root, throwaway namespaces)', () => {
+  afterEach(() => killAllThrowaway());
+
+  const byName = (links: LinkInfo[], name: string): LinkInfo => {
+    const l = links.find((x) => x.name === name);
+    if (!l) throw new Error(`no link ${name}`);
+    return l;
+  };
+
+  it('creates a bridge and a veth whose peer is born in another namespace with its MAC', async () => {
+    const a = await throwawayNetns();
+    const b = await throwawayNetns();
+    await netExec(a.path, [
+      { op: 'link_add_bridge', name: 'zntestbr' },
+      { op: 'link_add_veth', name: 'zntestv', peer: 'front', peerNetns: b.path, peerMac: '02:00:00:00:00:42' },
+      { op: 'link_set_master', name: 'zntestv', master: 'zntestbr' },
+      { op: 'link_set_alias', name: 'zntestbr', alias: 'zonectl/p/front' },
+      { op: 'link_set_up', name: 'zntestv' },
+      { op: 'link_set_up', name: 'zntestbr' },
+      { op: 'addr_add', name: 'zntestbr', address: '10.213.250.1', prefix: 24 },
+    ]);
+    await netExec(b.path, [
+      { op: 'addr_add', name: 'front', address: '10.213.250.2', prefix: 24 },
+      { op: 'link_set_up', name: 'front' },
+      { op: 'route_replace_default', name: 'front', gateway: '10.213.250.1' },
+    ]);
+    const sa = await netSnapshot(a.path);
+    const br = byName(sa.links, 'zntestbr');
+    expect(br.kind).toBe('bridge');
+    expect(br.alias).toBe('zonectl/p/front');
+    const v = byName(sa.links, 'zntestv');
+    expect(v.kind).toBe('veth');
+    expect(v.master).toBe(br.index);
+    expect(v.linkNetnsid).toBeGreaterThanOrEqual(0); // the peer lives elsewhere
+    expect(sa.addrs).toContainEqual({ index: br.index, address: '10.213.250.1', prefix: 24 });
+
+    const sb = await netSnapshot(b.path, { routes: true });
+    const front = byName(sb.links, 'front');
+    expect(front.mac).toBe('02:00:00:00:00:42');
+    expect(front.index).toBe(v.link);
+    expect(sb.routes.find((r) => r.prefix === 0 && r.table === 254)).toMatchObject({ gateway: '10.213.250.1', oif: front.index });
+    // Forwarding inside a fresh namespace is off.
+    expect(await netExec(b.path, [{ op: 'sysctl', path: '/proc/sys/net/ipv4/ip_forward' }])).toEqual(['0']);
+  });
+
+  it('names the object and the kernel code on failure, and tolerates what it is told to', async () => {
+    const a = await throwawayNetns();
+    await netExec(a.path, [{ op: 'link_add_bridge', name: 'zntestbr' }]);
+    const err = await netExec(a.path, [{ op: 'link_add_bridge', name: 'zntestbr' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SysError);
+    expect(err).toMatchObject({ code: 'EEXIST', ifname: 'zntestbr', message: expect.stringMatching(/^create bridge zntestbr: EEXIST/) });
+    const missing = await netExec(a.path, [{ op: 'link_del', name: 'zntestnone' }]).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'ENODEV', ifname: 'zntestnone' });
+    expect(await netExec(a.path, [{ op: 'link_del', name: 'zntestnone', tolerate: ['ENODEV'] }])).toEqual(['skipped']);
+  });
+
+  it('replaces a tbf qdisc in place and reads its rate back', async () => {
+    const a = await throwawayNetns();
+    await netExec(a.path, [{ op: 'link_add_veth', name: 'zntestv', peer: 'zntestp' }]);
+    const tbf = async (): Promise<QdiscInfo | undefined> => {
+      const { links, qdiscs } = await netSnapshot(a.path, { qdiscs: true });
+      return qdiscs.find((q) => q.index === byName(links, 'zntestv').index && q.kind === 'tbf');
+    };
+    await netExec(a.path, [{ op: 'qdisc_replace_tbf', name: 'zntestv', rate: 125_000, burst: 5000, limit: 20_000 }]);
+    expect(await tbf()).toMatchObject({ rate: 125_000, limit: 20_000 });
+    await netExec(a.path, [{ op: 'qdisc_replace_tbf', name: 'zntestv', rate: 250_000, burst: 5000, limit: 20_000 }]);
+    expect((await tbf())?.rate).toBe(250_000);
+    await netExec(a.path, [{ op: 'qdisc_del_root', name: 'zntestv' }]);
+    expect(await tbf()).toBeUndefined();
+  });
+
+  it('attaches the anti-spoofing filter (clsact twice is fine)', async () => {
+    const a = await throwawayNetns();
+    await netExec(a.path, [
+      { op: 'link_add_veth', name: 'zntestv', peer: 'zntestp' },
+      { op: 'qdisc_add_clsact', name: 'zntestv' },
+      { op: 'qdisc_add_clsact', name: 'zntestv' },
+      { op: 'filter_replace_antispoof', name: 'zntestv', mac: '02:00:00:00:00:42', address: '10.213.250.2', confine: true, subnet: '10.213.250.0', prefix: 24 },
+      { op: 'filter_replace_antispoof', name: 'zntestv', mac: '02:00:00:00:00:42', address: '10.213.250.3', confine: false },
+    ]);
+    const { qdiscs } = await netSnapshot(a.path, { qdiscs: true });
+    expect(qdiscs.some((q) => q.kind === 'clsact')).toBe(true);
+  });
+});
