@@ -3,13 +3,14 @@
 // check is shown to fail on the host (where isolation is absent).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 
 import { DEFAULT_CAPABILITIES } from '../../src/model/capabilities.js';
 import type { Zone } from '../../src/model/types.js';
+import type { ZoneStartOptions } from '../../src/host/zone/driver.js';
 import { NativeZoneDriver } from '../../src/host/zone/native.js';
 import { sha256File } from '../../src/host/zone/image.js';
 import { capabilityMask } from '../../src/host/zone/spec.js';
@@ -51,9 +52,9 @@ function zone(name: string, over: Partial<Zone> = {}): Zone {
   };
 }
 
-async function start(z: Zone) {
+async function start(z: Zone, opts: ZoneStartOptions = {}) {
   started.add(z.name);
-  const s = await driver.start(project, z);
+  const s = await driver.start(project, z, opts);
   seenPids.add(s.pid);
   seenPidNs.add(readlinkSync(`/proc/${s.pid}/ns/pid`));
   const rec = readFileSync(driver.paths.record(project, z.name), 'utf8');
@@ -101,6 +102,39 @@ function pidsInNamespace(ns: string): number[] {
 
 function zonectlMounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`/zonectl/${project}`));
+}
+
+/**
+ * A cgroup under zonectl's own name for this project, on the first writable hierarchy (v2
+ * unified, else v1 pids); null when there is none. `match` finds its line in /proc/PID/cgroup.
+ */
+function makeCgroup(name: string): { dir: string; match: string; remove: () => void } | null {
+  const candidates = [
+    ['/sys/fs/cgroup', '0::'],
+    ['/sys/fs/cgroup/unified', '0::'],
+    ['/sys/fs/cgroup/pids', ':pids:'],
+  ] as const;
+  for (const [mnt, match] of candidates) {
+    if (!existsSync(join(mnt, 'cgroup.procs'))) continue;
+    const top = join(mnt, 'zonectl');
+    const hadTop = existsSync(top);
+    const dir = join(top, project, name);
+    mkdirSync(dir, { recursive: true });
+    return {
+      dir,
+      match,
+      remove: () => {
+        for (const d of [dir, join(top, project), ...(hadTop ? [] : [top])]) {
+          try {
+            rmdirSync(d);
+          } catch {
+            // busy (another project's cgroups under zonectl/) or already gone
+          }
+        }
+      },
+    };
+  }
+  return null;
 }
 
 /** A tiny root filesystem: a few host binaries with the libraries they link, /etc/passwd. */
@@ -312,6 +346,31 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(missing.exitCode).toBe(127);
     expect(missing.stderr).toMatch(/execve no-such-command: ENOENT/);
     await expect(driver.exec(project, 'absent', ['true'], { stdio: 'pipe' })).rejects.toMatchObject({ code: 'ESRCH' });
+  });
+
+  it('exec -t gives the command a terminal from the zone\'s own devpts', async () => {
+    await start(zone('tty'));
+    const r = await driver.exec(project, 'tty', ['/bin/sh', '-c', 'tty; test -t 0 && echo stdin-tty; exit 4'], { tty: true, stdio: 'pipe' });
+    expect(r.stdout.replace(/\r/g, '')).toBe('/dev/pts/0\nstdin-tty\n'); // a fresh devpts instance: the first pty is 0
+    expect(r.exitCode).toBe(4);
+  });
+
+  it('joins the cgroups it is given, and roots its cgroup namespace there', async () => {
+    const leaf = makeCgroup('cg');
+    if (leaf === null) return; // no writable cgroup hierarchy on this host
+    try {
+      const z = await start(zone('cg'), { cgroupProcs: [join(leaf.dir, 'cgroup.procs')] });
+      expect(readFileSync(join(leaf.dir, 'cgroup.procs'), 'utf8').split('\n')).toContain(String(z.pid));
+      // inside, the zone's cgroup is the root of its view; so is exec's (it joined too)
+      const self = (await sh('cg', `grep -h '${leaf.match}' /proc/1/cgroup /proc/self/cgroup`)).stdout.trim().split('\n');
+      expect(self).toHaveLength(2);
+      for (const line of self) expect(line.endsWith(':/')).toBe(true);
+      // where the namespace is not rooted there, the same check fails: the host's view of the zone
+      expect(readFileSync(`/proc/${z.pid}/cgroup`, 'utf8')).toContain(`/zonectl/${project}/cg`);
+      await driver.stop(project, 'cg', 1000);
+    } finally {
+      leaf.remove();
+    }
   });
 
   it('reports a command that cannot be exec\'d, and leaves nothing behind', async () => {

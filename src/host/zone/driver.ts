@@ -25,7 +25,7 @@ export type ZoneStatus =
   | { state: 'exited'; exitCode: number | null; restarts: number; error: string | null };
 
 export interface ExecOptions {
-  /** Allocate a terminal inside the zone (zonectl exec -it); implies inherited stdio. */
+  /** Allocate a terminal inside the zone (zonectl exec -it); the helper relays it to stdio (raw when stdin is a terminal). */
   tty?: boolean;
   /** 'inherit' (default): the command uses zonectl's stdio; 'pipe': output is captured. */
   stdio?: 'inherit' | 'pipe';

@@ -224,7 +224,7 @@ export class NativeZoneDriver implements ZoneDriver {
     const st = await this.status(project, zone);
     if (st.state !== 'running') throw new HostError(`exec in zone ${zone}: the zone is not running`, { code: 'ESRCH' });
     const args = ['exec', this.paths.spec(project, zone), String(st.pid), ...(opts.tty ? ['--tty'] : []), '--', ...argv];
-    const inherit = opts.tty === true || (opts.stdio ?? 'inherit') === 'inherit';
+    const inherit = (opts.stdio ?? 'inherit') === 'inherit';
     const out = await runHelper(this.helper, args, inherit ? { inherit } : opts.input === undefined ? {} : { input: opts.input });
     return { exitCode: out.code, stdout: out.stdout, stderr: out.stderr };
   }
