@@ -70,6 +70,8 @@ int exec_command(const struct spec *s, char *const *argv, struct zerr *z) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  /* until execve replaces this image, /proc/PID/exe is the host's helper: keep the zone out */
+  if (prctl(PR_SET_DUMPABLE, 0) < 0) return zerr_set(z, "prctl PR_SET_DUMPABLE", "0");
   if (privileges_drop(s->user, s->caps, z) < 0) return -1;
   if (chdir(s->workdir) < 0) return zerr_set(z, "chdir", "%s", s->workdir);
   /* no descriptor of the helper reaches the command; the sync pipe closes on exec */
@@ -86,6 +88,8 @@ static void fail(int sync_fd, const struct zerr *z, int code) {
 void zone_main(const struct spec *s, int sync_fd, int log_fd) {
   struct zerr z = {0};
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* the zone never outlives its supervisor */
+  /* Not dumpable: the zone cannot open /proc/1/exe (this host binary: CVE-2019-5736) or /proc/1/mem. */
+  prctl(PR_SET_DUMPABLE, 0);
   if (cgroups_join(s->cgroups, &z) < 0 || enter_namespaces(s, &z) < 0) fail(sync_fd, &z, 125);
   if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
     zerr_set(&z, "sethostname", "%s", s->hostname);
