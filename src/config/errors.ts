@@ -77,5 +77,5 @@ export function show(v: unknown): string {
   else if (Array.isArray(v)) s = 'a list';
   else if (typeof v === 'object') s = 'a map';
   else s = String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+  return s.length > 60 ? `${s.slice(0, 56)}…${s.startsWith('"') ? '"' : ''}` : s;
 }

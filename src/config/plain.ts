@@ -51,7 +51,7 @@ function coerce(text: string, path: readonly (string | number)[]): Scalar {
   if (types.has('string') && !types.has('number') && !types.has('integer')) return text;
   let v: unknown;
   try {
-    v = parseScalar(text, { version: '1.2', schema: 'core' });
+    v = parseScalar(text, { version: '1.2', schema: 'core', logLevel: 'silent' });
   } catch {
     return text; // not a YAML scalar: keep the text, the validator will say what is wrong
   }

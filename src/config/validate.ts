@@ -68,7 +68,7 @@ function describe(e: ErrorObject, data: unknown, index: LocIndex): ConfigProblem
     case 'required':
       return plain(`missing required key ${JSON.stringify(String(e.params.missingProperty))}`);
     case 'enum':
-      return plain(`${show(value)} is not one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`);
+      return plain(hint ? `${show(value)} ${hint}` : `${show(value)} is not one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`);
     case 'uniqueItems':
       return plain(`lists ${show((value as unknown[])[Number(e.params.i)])} twice`);
     case 'minItems':
@@ -110,7 +110,7 @@ function describe(e: ErrorObject, data: unknown, index: LocIndex): ConfigProblem
     case 'exclusiveMaximum':
       return plain(`must be at most ${String(e.params.limit)} (got ${show(value)})`);
     case 'pattern':
-      return plain(`${show(value)} is not in the expected format`);
+      return plain(e.params.pattern === '\\S' ? 'must not be empty' : `${show(value)} is not in the expected format`);
     default:
       return plain(e.message ?? 'is not valid');
   }
