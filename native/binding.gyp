@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "zonectl_native",
-      "sources": ["src/addon.cc", "src/sys_error.cc", "src/pidfd.cc", "src/mount.cc",
+      "sources": ["src/addon.cc", "src/sys_error.cc", "src/pidfd.cc", "src/mount.cc", "src/lock.cc",
                   "src/netlink.cc", "src/net_ops.cc", "src/net_addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8", "_GNU_SOURCE"],
@@ -15,7 +15,7 @@
       "sources": [
         "helper/main.c", "helper/err.c", "helper/spec.c", "helper/proc.c", "helper/netns.c",
         "helper/rootfs.c", "helper/caps.c", "helper/zone.c", "helper/init.c",
-        "helper/supervise.c", "helper/log.c", "helper/record.c", "helper/exec.c"
+        "helper/supervise.c", "helper/log.c", "helper/record.c", "helper/exec.c", "helper/seccomp.c"
       ],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-fno-strict-aliasing"],

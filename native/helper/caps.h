@@ -11,6 +11,5 @@
 /* `user`: NULL (root), "UID[:GID]" or "NAME[:GROUP]" looked up in the zone's /etc/passwd and
  * /etc/group (the process must already be inside the zone's root). */
 int privileges_drop(const char *user, uint64_t keep, struct zerr *z);
-/* Seccomp is a later issue: a filter would be installed here, after no_new_privs. */
 
 #endif

@@ -11,7 +11,7 @@ static const struct { const char *key; int nargs; } KEYS[] = {
   {"version", 1}, {"project", 1}, {"zone", 1}, {"hostname", 1}, {"root", 2}, {"rootfs", 1},
   {"layer", 2}, {"read_only", 1}, {"arg", 1}, {"env", 1}, {"workdir", 1}, {"user", 1},
   {"bind", 3}, {"tmpfs", 2}, {"caps", 1}, {"cgroup", 1}, {"netns", 1}, {"state", 1},
-  {"log", 3}, {"restart", 2}, {"grace", 1}, {"end", 0},
+  {"log", 3}, {"restart", 2}, {"grace", 1}, {"seccomp", 1}, {"end", 0},
 };
 
 static int push(char ***list, int *n, char *v) {
@@ -41,6 +41,7 @@ int spec_parse(char *buf, long len, struct spec *s, struct zerr *z) {
   s->log_max_bytes = 10 << 20;
   s->log_max_files = 3;
   s->stop_grace_ms = 10000;
+  s->seccomp = 1;
   int nargv = 0, nenv = 0, ncg = 0, ended = 0, records = 0;
   if (len == 0 || buf[len - 1] != '\0') return zerr_setn(z, EINVAL, "spec", "not NUL-terminated");
   char *p = buf, *end = buf + len;
@@ -118,6 +119,9 @@ int spec_parse(char *buf, long len, struct spec *s, struct zerr *z) {
     } else if (!strcmp(key, "grace")) {
       if (num(v[0], 0, 1 << 30, &n)) return zerr_setn(z, EINVAL, "spec", "grace %.40s", v[0]);
       s->stop_grace_ms = (int)n;
+    } else if (!strcmp(key, "seccomp")) {
+      if (strcmp(v[0], "default") && strcmp(v[0], "unconfined")) return zerr_setn(z, EINVAL, "spec", "seccomp %.40s", v[0]);
+      s->seccomp = !strcmp(v[0], "default");
     } else if (!strcmp(key, "end")) ended = 1;
   }
   if (!ended) return zerr_setn(z, EINVAL, "spec", "truncated: no end record");

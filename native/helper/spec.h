@@ -36,6 +36,7 @@ struct spec {
   struct zmount *mounts;
   int nmounts;
   uint64_t caps;            /* bit n = capability n is kept */
+  int seccomp;              /* 1 = the default filter (seccomp.c), 0 = unconfined */
   char **cgroups;           /* cgroup.procs files to join; NULL-terminated */
   const char *netns;        /* the pinned network namespace */
   const char *state_dir;    /* records */

@@ -14,6 +14,7 @@
 #include "netns.h"
 #include "proc.h"
 #include "rootfs.h"
+#include "seccomp.h"
 
 const struct ns_step NAMESPACES[] = {
   /* {CLONE_NEWUSER, "user"}: privileges.userns, a later issue, goes first here */
@@ -76,6 +77,7 @@ int exec_command(const struct spec *s, char *const *argv, struct zerr *z) {
   if (chdir(s->workdir) < 0) return zerr_set(z, "chdir", "%s", s->workdir);
   /* no descriptor of the helper reaches the command; the sync pipe closes on exec */
   if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) return zerr_set(z, "close_range", "3..");
+  if (s->seccomp && seccomp_default(z) < 0) return -1;
   return exec_path(argv, s->env, z);
 }
 

@@ -64,6 +64,7 @@ export function encodeHelperSpec(i: HelperSpecInput): Buffer {
     ['log', i.logPath, String(i.logMaxBytes), String(i.logMaxFiles)],
     ['restart', z.restart.policy, String(z.restart.policy === 'on-failure' ? (z.restart.max_retries ?? -1) : -1)],
     ['grace', String(z.stop_grace_period)],
+    ['seccomp', z.privileges.seccomp],
     ['end'],
   ];
   for (const r of records) {

@@ -55,7 +55,7 @@ describe('helper spec', () => {
       'bind', '/data', '/srv/data', '1', 'tmpfs', '/cache', '1048576',
       'caps', '00000000800405fb', 'cgroup', '/sys/fs/cgroup/zonectl/shop/web/cgroup.procs',
       'netns', '/run/zonectl/shop/netns/web', 'state', '/run/zonectl/shop/zones/web',
-      'log', '/l/zone.log', '4096', '2', 'restart', 'on-failure', '3', 'grace', '1500', 'end',
+      'log', '/l/zone.log', '4096', '2', 'restart', 'on-failure', '3', 'grace', '1500', 'seccomp', 'default', 'end',
     ]);
   });
 
@@ -95,6 +95,7 @@ describe('helper spec', () => {
     [['version', '1', 'root', 'path', 'relative', 'end'], /root relative is not absolute/],
     [['version', '1', 'end', 'zone', 'z'], /data after end/],
     [['version', '1', 'end'], /a required record is missing/],
+    [['version', '1', 'seccomp', 'lenient', 'end'], /seccomp lenient/],
   ])('the helper rejects a bad spec: %j', (fields, message) => {
     const r = helper(fields);
     expect(r.status).toBe(125);
