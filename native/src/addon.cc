@@ -3,6 +3,7 @@
 #include <napi.h>
 #include <sys/mount.h>
 
+#include "lock.h"
 #include "mount.h"
 #include "net_addon.h"
 #include "pidfd.h"
@@ -74,6 +75,25 @@ Napi::Value Umount(const Napi::CallbackInfo& info) {
       [](Napi::Env env, const int&) { return env.Undefined(); });
 }
 
+// tryFlock(fd): boolean — an exclusive flock(2) if free now, without waiting.
+Napi::Value TryFlock(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  if (!ArgInt(info, 0, "fd", fd)) return info.Env().Undefined();
+  SysError e;
+  int r = flock_(fd, true, true, e);
+  if (r < 0) return Throw(info.Env(), e);
+  return Napi::Boolean::New(info.Env(), r == 1);
+}
+
+// flock(fd): Promise<void> — an exclusive flock(2), waiting on a worker thread.
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  if (!ArgInt(info, 0, "fd", fd)) return info.Env().Undefined();
+  return PromiseWorker<int>::Start(
+      info.Env(), [fd](SysError& e) { return flock_(fd, true, false, e); },
+      [](Napi::Env env, const int&) { return env.Undefined(); });
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -81,6 +101,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
   exports.Set("umount", Napi::Function::New(env, Umount));
+  exports.Set("tryFlock", Napi::Function::New(env, TryFlock));
+  exports.Set("flock", Napi::Function::New(env, Flock));
   InitNet(env, exports);
   return exports;
 }

@@ -80,6 +80,8 @@ interface Addon {
   pidfdSendSignal(pidfd: number, signal: number): void;
   pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
   umount(path: string, detach: boolean): Promise<void>;
+  tryFlock(fd: number): boolean;
+  flock(fd: number): Promise<void>;
 }
 
 let addon: Addon | undefined;
@@ -128,4 +130,14 @@ export function pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean> {
 /** umount2(path, UMOUNT_NOFOLLOW | (detach ? MNT_DETACH : 0)) on a worker thread. */
 export function umount(path: string, opts: { detach: boolean }): Promise<void> {
   return callAsync((a) => a.umount(path, opts.detach));
+}
+
+/** An exclusive flock(2) on `fd` if it is free now; false when another process holds it. */
+export function tryFlock(fd: number): boolean {
+  return call((a) => a.tryFlock(fd));
+}
+
+/** An exclusive flock(2) on `fd`, waiting (on a worker thread) until it is free. */
+export function flock(fd: number): Promise<void> {
+  return callAsync((a) => a.flock(fd));
 }

@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lockFile } from '../../../src/host/state/lock.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('project lock', () => {
+  it('is exclusive within a process: the second waits until the first releases', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zonectl-lock-'));
+    dirs.push(dir);
+    const path = join(dir, 'proj', 'lock');
+    const first = await lockFile(path);
+    let waitedFor: number | null | undefined;
+    let taken = false;
+    const second = lockFile(path, (pid) => (waitedFor = pid)).then((l) => {
+      taken = true;
+      return l;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(taken).toBe(false);
+    expect(waitedFor).toBe(process.pid);
+    first.release();
+    (await second).release();
+    expect(taken).toBe(true);
+  });
+});
