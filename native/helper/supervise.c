@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -39,12 +40,28 @@ static void report(struct sup *u, const struct msg *m) {
   u->start_fd = -1;
 }
 
+/* The grace period for this stop: STATE_DIR/stop_grace_ms when zonectl wrote one (stop_grace_period
+ * changes in place, and `stop` may pass its own), else the spec's. */
+static long long grace_ms(const struct sup *u) {
+  char path[4096], buf[32];
+  snprintf(path, sizeof path, "%s/stop_grace_ms", u->s->state_dir);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return u->s->stop_grace_ms;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return u->s->stop_grace_ms;
+  buf[n] = '\0';
+  char *end;
+  long long v = strtoll(buf, &end, 10);
+  return end != buf && v >= 0 ? v : u->s->stop_grace_ms;
+}
+
 static void stop(struct sup *u, pid_t pid) {
   if (u->stopping) return;
   u->stopping = 1;
   if (pid > 0) {
     kill(pid, SIGTERM);
-    u->kill_at = mono_ms() + u->s->stop_grace_ms;
+    u->kill_at = mono_ms() + grace_ms(u);
   }
 }
 

@@ -490,6 +490,17 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(pidsInNamespace(ns)).toEqual([]);
   });
 
+  it('stop: the supervisor keeps to the grace period even if zonectl dies mid-stop', async () => {
+    const z = await start(zone('orphan-stop', { command: ['/bin/sh', '-c', 'trap "" TERM; sleep infinity & wait'], stop_grace_period: 60_000 }));
+    const run = driver.paths.zoneRun(project, 'orphan-stop');
+    const sup = Number(/supervisor_pid=(\d+)/.exec(readFileSync(`${run}/state`, 'utf8'))?.[1]);
+    // what stop does before it waits, and then zonectl is gone: no SIGKILL from it
+    writeFileSync(`${run}/stop_grace_ms`, '300');
+    process.kill(sup, 'SIGTERM');
+    await waitFor('the supervisor\'s SIGKILL', async () => (existsSync(`/proc/${z.pid}`) ? undefined : true), 5000);
+    expect(await driver.status(project, 'orphan-stop')).toMatchObject({ state: 'exited', exitCode: 137 });
+  });
+
   it('stop leaves nothing: no process, mount, pin or record', async () => {
     const z = await start(zone('gone'));
     const ns = readlinkSync(`/proc/${z.pid}/ns/pid`);

@@ -157,11 +157,15 @@ export class NativeZoneDriver implements ZoneDriver {
   async stop(project: string, zone: string, graceMs: number): Promise<void> {
     const p = this.paths;
     const rec = await readRecord(p.record(project, zone));
-    if (rec) await this.kill(rec, graceMs);
+    if (rec) {
+      // the supervisor reads it on SIGTERM: the grace period holds even if this process dies now
+      await writeFile(`${p.zoneRun(project, zone)}/stop_grace_ms`, String(Math.max(0, Math.round(graceMs))));
+      await this.kill(rec, graceMs);
+    }
     await this.unpin(p.netns(project, zone));
     const run = p.zoneRun(project, zone);
     await Promise.all(
-      ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp'].map((f) => rm(`${run}/${f}`, { force: true })),
+      ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp', 'stop_grace_ms'].map((f) => rm(`${run}/${f}`, { force: true })),
     );
     await rmdirIfEmpty(p.rootfs(project, zone));
     await rmdirIfEmpty(run);

@@ -1,6 +1,7 @@
 // Where a zone's files live. Everything is under zonectl's own names:
 //   RUN/PROJECT/zones/ZONE/helper.spec   the helper's spec (spec.ts), for start and exec
 //   RUN/PROJECT/zones/ZONE/state         the supervisor's record (record.ts)
+//   RUN/PROJECT/zones/ZONE/stop_grace_ms the grace period of a stop in progress
 //   RUN/PROJECT/zones/ZONE/root          the mount point the zone's root is assembled on
 //                                        (mounted only inside the zone's mount namespace)
 //   RUN/PROJECT/netns/ZONE               the pinned network namespace
