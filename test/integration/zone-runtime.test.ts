@@ -411,6 +411,15 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(existsSync(driver.paths.netns(project, 'eacces'))).toBe(false);
   });
 
+  it('reports a missing helper executable and leaves nothing behind', async () => {
+    const broken = new NativeZoneDriver({ helper: join(work, 'no-such-helper') });
+    await expect(broken.start(project, zone('nohelper'))).rejects.toMatchObject({
+      message: expect.stringMatching(/start zone nohelper: run .*no-such-helper/),
+      code: 'ENOENT',
+    });
+    expect(existsSync(driver.paths.zoneRun(project, 'nohelper'))).toBe(false);
+  });
+
   it('captures stdout and stderr to a rotated log', async () => {
     await start(zone('logs', {
       command: ['/bin/sh', '-c', 'echo out; echo err >&2; i=0; while [ $i -lt 400 ]; do echo "line $i ........................"; i=$((i+1)); done; echo last; sleep infinity'],

@@ -141,7 +141,13 @@ export class NativeZoneDriver implements ZoneDriver {
     await writeFile(`${specPath}.tmp`, spec, { mode: 0o600 });
     await rename(`${specPath}.tmp`, specPath);
 
-    const out = await runHelper(this.helper, ['start', specPath]);
+    let out: HelperOutput;
+    try {
+      out = await runHelper(this.helper, ['start', specPath]);
+    } catch (e) {
+      await this.stop(project, name, 0);
+      throw new HostError(`start zone ${name}: run ${this.helper}`, { cause: e, path: this.helper });
+    }
     const line = out.stdout.trim();
     const ok = /^ok (\d+) (\d+)$/.exec(line);
     if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
