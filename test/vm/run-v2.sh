@@ -18,7 +18,7 @@
 #   ZONECTL_VM_CACHE    where kernels are extracted and kept (default /var/cache/zonectl-vm)
 #   ZONECTL_VM_KERNEL   the meta package naming the kernel (default linux-image-amd64;
 #                       linux-image-6.12-amd64 also works; never a -cloud flavour: no 9p)
-#   ZONECTL_VM_TIMEOUT  seconds one boot may take before the host kills qemu (default 600);
+#   ZONECTL_VM_TIMEOUT  seconds one boot may take before the host kills qemu (default 420);
 #                       the in-guest watchdog fires 60 s before that
 #   ZONECTL_VM_SMP, ZONECTL_VM_MEM   vCPUs (default 2) and memory (default 2G)
 # exit: the job's exit code; 124 when the guest hung on both tries; 1 when setup failed.
@@ -28,7 +28,7 @@ HERE=$(dirname "$(readlink -f "$0")")
 JOB=$(readlink -f "${1:-$HERE/job-v2.sh}")
 CACHE=${ZONECTL_VM_CACHE:-/var/cache/zonectl-vm}
 META=${ZONECTL_VM_KERNEL:-linux-image-amd64}
-TMO=${ZONECTL_VM_TIMEOUT:-600}
+TMO=${ZONECTL_VM_TIMEOUT:-420}
 WATCHDOG=$((TMO - 60))
 SMP=${ZONECTL_VM_SMP:-2}
 MEM=${ZONECTL_VM_MEM:-2G}
@@ -45,6 +45,7 @@ die() {
 
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages and the guest job runs as root)"
 [ -f "$JOB" ] || die "no job script at $JOB"
+[ "$TMO" -gt 60 ] || die "ZONECTL_VM_TIMEOUT must exceed 60 s (the watchdog fires 60 s before it)"
 # The path travels on the kernel command line, which splits on whitespace.
 case $JOB in *[[:space:]]*) die "the job path must not contain whitespace: $JOB" ;; esac
 
