@@ -1,0 +1,15 @@
+// The network driver's one factory, and what callers need beside it.
+
+import type { NetDriver } from './driver.js';
+import { KernelNetDriver } from './kernel.js';
+import { NftTables } from './nft.js';
+
+export type { NetDriver, NetObservation, ObservedNetwork, ProjectRules, ResolvedAttachment } from './driver.js';
+export { FakeNetDriver, type FakeNetCall } from './fake.js';
+export { hostsFiles } from './hosts.js';
+export { needsNft, renderRules, tableName } from './nft.js';
+export { canonicalBandwidth, canonicalRate } from './shaping.js';
+
+export function createNetDriver(opts: { nftPaths?: string[] } = {}): NetDriver {
+  return new KernelNetDriver({ nft: new NftTables(opts) });
+}

@@ -1,0 +1,252 @@
+// The NetDriver over the kernel: rtnetlink through the addon (one batch per namespace and
+// step, so plumbing a zone costs a handful of thread hops, no processes), sysctls under
+// /proc/sys/net, and nft for the per-project table.
+
+import type { ObservedAttachment } from '../../model/actual.js';
+import { formatIpv4, gatewayOf, parseCidr, type Cidr } from '../../model/ipv4.js';
+import { bridgeName, IFNAME_PREFIX, vethHostName } from '../../model/names.js';
+import type { Bandwidth, Network } from '../../model/types.js';
+import { IFF_UP, netExec, netSnapshot, TC_H_ROOT, type LinkInfo, type NetOp, type NetSnapshot } from '../../native/net.js';
+import { HostError } from '../errors.js';
+import type { NetDriver, NetObservation, ObservedNetwork, ProjectRules, ResolvedAttachment } from './driver.js';
+import { bridgeAlias, ownerOf, vethAlias, zoneIfname } from './naming.js';
+import { NftTables } from './nft.js';
+import { tbfFor } from './shaping.js';
+
+const RT_TABLE_LOCAL = 255;
+const RTN_UNICAST = 1;
+
+function cidrOf(network: Network): Cidr {
+  const c = parseCidr(network.subnet);
+  if ('error' in c) throw new HostError(`network ${network.name}: subnet ${network.subnet} ${c.error}`);
+  return c;
+}
+
+/** Run a batch, wrapping a failure with what was being done. */
+async function run(netns: string | null, ops: NetOp[], what: string): Promise<void> {
+  if (ops.length === 0) return;
+  try {
+    await netExec(netns, ops);
+  } catch (cause) {
+    throw new HostError(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+async function snapshot(netns: string | null, what: string, parts: { routes?: boolean; qdiscs?: boolean } = {}): Promise<NetSnapshot> {
+  try {
+    return await netSnapshot(netns, parts);
+  } catch (cause) {
+    throw new HostError(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+const noIpv6 = (ifname: string): NetOp => ({ op: 'sysctl', path: `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`, value: '1', tolerate: ['ENOENT'] });
+
+/** Root tbf on `ifname` at `bits` per second, or none. */
+function shapeOps(ifname: string, bits: number | null, current: { rate: number } | undefined): NetOp[] {
+  if (bits === null) return current ? [{ op: 'qdisc_del_root', name: ifname, tolerate: ['ENOENT', 'EINVAL'] }] : [];
+  const t = tbfFor(bits);
+  if (current && current.rate === t.rate) return [];
+  return [{ op: 'qdisc_replace_tbf', name: ifname, ...t }];
+}
+
+function rootTbf(s: NetSnapshot, ifindex: number): { rate: number } | undefined {
+  return s.qdiscs.find((q) => q.index === ifindex && q.kind === 'tbf' && q.parent === TC_H_ROOT);
+}
+
+export class KernelNetDriver implements NetDriver {
+  private readonly nft: NftTables;
+
+  constructor(opts: { nft?: NftTables } = {}) {
+    this.nft = opts.nft ?? new NftTables();
+  }
+
+  async ensureNetwork(project: string, network: Network): Promise<void> {
+    const br = bridgeName(project, network.name);
+    const what = `network ${network.name}: bridge ${br}`;
+    const host = await snapshot(null, what);
+    const link = host.links.find((l) => l.name === br);
+    const ops: NetOp[] = [];
+    if (!link) ops.push({ op: 'link_add_bridge', name: br });
+    else if (link.kind !== 'bridge') throw new HostError(`${what}: ${br} exists and is a ${link.kind || 'device'}, not a bridge`, { code: 'EEXIST' });
+    const alias = bridgeAlias(project, network.name);
+    if (!link || link.alias !== alias) ops.push({ op: 'link_set_alias', name: br, alias });
+    ops.push(noIpv6(br));
+    const cidr = cidrOf(network);
+    const want = network.gateway ? formatIpv4(gatewayOf(cidr)) : null;
+    for (const a of host.addrs.filter((x) => link && x.index === link.index)) {
+      if (a.address !== want || a.prefix !== cidr.prefix) ops.push({ op: 'addr_del', name: br, address: a.address, prefix: a.prefix, tolerate: ['EADDRNOTAVAIL'] });
+    }
+    if (want !== null) ops.push({ op: 'addr_add', name: br, address: want, prefix: cidr.prefix });
+    if (!link || (link.flags & IFF_UP) === 0) ops.push({ op: 'link_set_up', name: br });
+    await run(null, ops, what);
+  }
+
+  async removeNetwork(project: string, network: string): Promise<void> {
+    const host = await snapshot(null, `remove network ${network}`);
+    const ops: NetOp[] = [];
+    for (const l of host.links) {
+      const o = ownerOf(project, l.name, l.alias);
+      if (o?.kind === 'veth' && o.network === network) ops.push({ op: 'link_del', name: l.name, tolerate: ['ENODEV'] });
+    }
+    ops.push({ op: 'link_del', name: bridgeName(project, network), tolerate: ['ENODEV'] });
+    await run(null, ops, `remove network ${network}`);
+  }
+
+  async attach(project: string, zone: string, netns: string, network: Network, att: ResolvedAttachment, opts: { defaultRoute: boolean }): Promise<void> {
+    const hv = vethHostName(project, zone, network.name);
+    const what = `zone ${zone}: attach to network ${network.name} (${hv})`;
+    const cidr = cidrOf(network);
+    const [host, inside] = await Promise.all([snapshot(null, what, { qdiscs: true }), snapshot(netns, `${what}: read netns ${netns}`, { routes: true, qdiscs: true })]);
+
+    // The host end, and its peer in this zone's namespace (a leftover pair is replaced).
+    let hostEnd = host.links.find((l) => l.name === hv);
+    let peer = hostEnd ? peerOf(hostEnd, inside.links) : undefined;
+    if (hostEnd && !peer) {
+      await run(null, [{ op: 'link_del', name: hv, tolerate: ['ENODEV'] }], `${what}: remove a stale veth`);
+      hostEnd = undefined;
+    }
+    let zoneName = peer?.name;
+    if (!hostEnd) {
+      zoneName = zoneIfname(network.name, new Set(inside.links.map((l) => l.name)));
+      await run(null, [{ op: 'link_add_veth', name: hv, peer: zoneName, peerNetns: netns, peerMac: att.mac }], what);
+    }
+
+    // Host side: owner tag, no IPv6, on the bridge, anti-spoofing, shaping toward the zone.
+    const br = bridgeName(project, network.name);
+    const hostOps: NetOp[] = [];
+    if (!hostEnd || hostEnd.alias !== vethAlias(project, zone, network.name)) hostOps.push({ op: 'link_set_alias', name: hv, alias: vethAlias(project, zone, network.name) });
+    if (!hostEnd) hostOps.push(noIpv6(hv));
+    const brLink = host.links.find((l) => l.name === br);
+    if (!hostEnd || !brLink || hostEnd.master !== brLink.index) hostOps.push({ op: 'link_set_master', name: hv, master: br });
+    hostOps.push(
+      { op: 'qdisc_add_clsact', name: hv },
+      { op: 'filter_replace_antispoof', name: hv, mac: att.mac, address: att.address, confine: !network.gateway, subnet: formatIpv4(cidr.base), prefix: cidr.prefix },
+      ...shapeOps(hv, att.bandwidth.ingress, hostEnd ? rootTbf(host, hostEnd.index) : undefined),
+    );
+    if (!hostEnd || (hostEnd.flags & IFF_UP) === 0) hostOps.push({ op: 'link_set_up', name: hv });
+    await run(null, hostOps, what);
+
+    // Zone side: MAC, the one address, up, shaping out of the zone, loopback, default route.
+    const name = zoneName!;
+    const zoneOps: NetOp[] = [];
+    if (peer && peer.mac !== att.mac) zoneOps.push({ op: 'link_set_mac', name, mac: att.mac });
+    for (const a of inside.addrs.filter((x) => peer && x.index === peer.index)) {
+      if (a.address !== att.address || a.prefix !== cidr.prefix) zoneOps.push({ op: 'addr_del', name, address: a.address, prefix: a.prefix, tolerate: ['EADDRNOTAVAIL'] });
+    }
+    zoneOps.push({ op: 'addr_add', name, address: att.address, prefix: cidr.prefix });
+    if (!peer || (peer.flags & IFF_UP) === 0) zoneOps.push({ op: 'link_set_up', name });
+    zoneOps.push(...shapeOps(name, att.bandwidth.egress, peer ? rootTbf(inside, peer.index) : undefined));
+    const lo = inside.links.find((l) => l.name === 'lo');
+    if (!lo || (lo.flags & IFF_UP) === 0) zoneOps.push({ op: 'link_set_up', name: 'lo' });
+    if (opts.defaultRoute && network.gateway) zoneOps.push({ op: 'route_replace_default', name, gateway: formatIpv4(gatewayOf(cidr)) });
+    await run(netns, zoneOps, `${what}: inside the zone (${name})`);
+  }
+
+  async detach(project: string, zone: string, _netns: string, network: string): Promise<void> {
+    const hv = vethHostName(project, zone, network);
+    await run(null, [{ op: 'link_del', name: hv, tolerate: ['ENODEV'] }], `zone ${zone}: detach from network ${network} (${hv})`);
+  }
+
+  async setBandwidth(project: string, zone: string, netns: string, network: string, bandwidth: Bandwidth): Promise<void> {
+    const hv = vethHostName(project, zone, network);
+    const what = `zone ${zone}: bandwidth on network ${network}`;
+    const [host, inside] = await Promise.all([snapshot(null, what, { qdiscs: true }), snapshot(netns, what, { qdiscs: true })]);
+    const hostEnd = host.links.find((l) => l.name === hv);
+    if (!hostEnd) throw new HostError(`${what}: ${hv} does not exist`, { code: 'ENODEV' });
+    const peer = peerOf(hostEnd, inside.links);
+    if (!peer) throw new HostError(`${what}: the peer of ${hv} is not in ${netns}`, { code: 'ENODEV' });
+    await run(null, shapeOps(hv, bandwidth.ingress, rootTbf(host, hostEnd.index)), `${what} (${hv})`);
+    await run(netns, shapeOps(peer.name, bandwidth.egress, rootTbf(inside, peer.index)), `${what} (${peer.name} inside the zone)`);
+  }
+
+  async convergeZone(project: string, zone: string, netns: string, want: Record<string, { network: Network; attachment: ResolvedAttachment }>): Promise<void> {
+    const host = await snapshot(null, `zone ${zone}: networks`);
+    for (const l of host.links) {
+      const o = ownerOf(project, l.name, l.alias);
+      if (o?.kind === 'veth' && o.zone === zone && !want[o.network]) await this.detach(project, zone, netns, o.network);
+    }
+    const names = Object.keys(want).sort();
+    const routed = names.find((n) => want[n]!.network.gateway) ?? null;
+    for (const n of names) await this.attach(project, zone, netns, want[n]!.network, want[n]!.attachment, { defaultRoute: n === routed });
+    const ops: NetOp[] = [{ op: 'link_set_up', name: 'lo' }];
+    if (routed === null) ops.push({ op: 'route_del_default', tolerate: ['ESRCH'] });
+    await run(netns, ops, `zone ${zone}: loopback and default route`);
+  }
+
+  async observe(project: string, netns: Record<string, string>): Promise<NetObservation> {
+    const host = await snapshot(null, `observe project ${project}`, { qdiscs: true });
+    const out: NetObservation = { networks: {}, zones: {}, orphans: [] };
+    const veths: { zone: string; network: string; link: LinkInfo }[] = [];
+    for (const l of host.links) {
+      const o = ownerOf(project, l.name, l.alias);
+      if (o?.kind === 'bridge') {
+        const a = host.addrs.find((x) => x.index === l.index);
+        const n: ObservedNetwork = { name: o.network, bridge: l.name, up: (l.flags & IFF_UP) !== 0, gateway: a ? `${a.address}/${a.prefix}` : null };
+        out.networks[o.network] = n;
+      } else if (o?.kind === 'veth') {
+        veths.push({ zone: o.zone, network: o.network, link: l });
+      }
+    }
+    const zones = [...new Set(veths.map((v) => v.zone))].sort();
+    await Promise.all(zones.map(async (zone) => {
+      const path = netns[zone];
+      let inside: NetSnapshot | null = null;
+      if (path !== undefined) {
+        try {
+          inside = await netSnapshot(path, { qdiscs: true });
+        } catch (cause) {
+          if ((cause as { code?: unknown }).code !== 'ENOENT') throw new HostError(`observe zone ${zone}: read netns ${path}`, { cause });
+        }
+      }
+      for (const v of veths.filter((x) => x.zone === zone)) {
+        const peer = inside ? peerOf(v.link, inside.links) : undefined;
+        if (!inside || !peer) {
+          out.orphans.push({ zone, network: v.network, ifname: v.link.name });
+          continue;
+        }
+        const addr = inside.addrs.find((a) => a.index === peer.index);
+        const ingress = rootTbf(host, v.link.index);
+        const egress = rootTbf(inside, peer.index);
+        const att: ObservedAttachment = {
+          address: addr?.address ?? '',
+          mac: peer.mac,
+          bandwidth: { ingress: ingress ? ingress.rate * 8 : null, egress: egress ? egress.rate * 8 : null },
+        };
+        (out.zones[zone] ??= {})[v.network] = att;
+      }
+    }));
+    out.orphans.sort((a, b) => (a.ifname < b.ifname ? -1 : a.ifname > b.ifname ? 1 : 0));
+    return out;
+  }
+
+  async hostRoutes(): Promise<string[]> {
+    const host = await snapshot(null, 'read host routes', { routes: true });
+    const ours = new Set(host.links.filter((l) => l.name.startsWith(IFNAME_PREFIX)).map((l) => l.index));
+    const out = new Set<string>();
+    for (const r of host.routes) {
+      if (r.table === RT_TABLE_LOCAL || r.type !== RTN_UNICAST || ours.has(r.oif)) continue;
+      out.add(`${r.dst}/${r.prefix}`);
+    }
+    return [...out].sort();
+  }
+
+  async applyRules(project: string, rules: ProjectRules): Promise<void> {
+    await this.nft.apply(project, rules);
+  }
+
+  async removeProject(project: string): Promise<void> {
+    const host = await snapshot(null, `remove project ${project}`);
+    const owned = host.links.map((l) => ({ l, o: ownerOf(project, l.name, l.alias) })).filter((x) => x.o !== null);
+    // Veths first (their bridge may go with them), then bridges.
+    owned.sort((a, b) => (a.o!.kind === b.o!.kind ? 0 : a.o!.kind === 'veth' ? -1 : 1));
+    await run(null, owned.map(({ l }) => ({ op: 'link_del', name: l.name, tolerate: ['ENODEV'] }) as NetOp), `remove project ${project}`);
+    await this.nft.remove(project);
+  }
+}
+
+/** The zone end of a host veth: the link in the zone's namespace that each end names as its peer. */
+function peerOf(hostEnd: LinkInfo, inside: LinkInfo[]): LinkInfo | undefined {
+  if (hostEnd.linkNetnsid < 0) return undefined;
+  return inside.find((l) => l.index === hostEnd.link && l.link === hostEnd.index && l.kind === 'veth' && l.linkNetnsid >= 0);
+}

@@ -1,0 +1,127 @@
+// The per-project nftables table `inet zonectl-PROJECT`: forwarding between zonectl segments
+// dropped, `internal` segments sealed, masquerading for `egress: nat`, DNAT for published
+// ports. Rendered by a pure function, replaced atomically by one `nft -f -` (the table is
+// declared, deleted and declared again in one transaction), deleted with the project.
+//
+// Note on br_netfilter: with bridge-nf-call-iptables=1, frames bridged between two zones on
+// one segment also traverse the inet forward hook, with iif = oif = the bridge. Every rule
+// below therefore compares both sides, so that traffic staying on one segment is never hit.
+
+import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { bridgeName } from '../../model/names.js';
+import { HostError } from '../errors.js';
+import type { ProjectRules } from './driver.js';
+
+export function tableName(project: string): string {
+  return `zonectl-${project}`;
+}
+
+/** Whether the project uses what only nftables can do (NAT, published ports). */
+export function needsNft(rules: ProjectRules): boolean {
+  return Object.values(rules.networks).some((n) => n.egress === 'nat') || rules.published.some((p) => p.ports.length > 0);
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+/** The table's text, or null when the project has no networks (the table is deleted). */
+export function renderRules(project: string, rules: ProjectRules): string | null {
+  const nets = Object.values(rules.networks).sort((a, b) => (a.name < b.name ? -1 : 1));
+  if (nets.length === 0) return null;
+  const forward: string[] = [];
+  const post: string[] = [];
+  const pre: string[] = [];
+  for (const n of nets) {
+    const br = q(bridgeName(project, n.name));
+    forward.push(`iifname ${br} oifname != ${br} oifname "znb*" drop`, `oifname ${br} iifname != ${br} iifname "znb*" drop`);
+    if (n.internal) forward.push(`iifname ${br} oifname != ${br} drop`, `oifname ${br} iifname != ${br} drop`);
+    if (n.egress === 'nat' && !n.internal) post.push(`ip saddr ${n.subnet} oifname != ${br} masquerade`);
+  }
+  for (const p of [...rules.published].sort((a, b) => (a.zone < b.zone ? -1 : 1))) {
+    for (const port of p.ports) {
+      const match = port.host_ip === null ? 'fib daddr type local' : `ip daddr ${port.host_ip}`;
+      pre.push(`${match} ${port.protocol} dport ${port.host_port} dnat ip to ${p.address}:${port.zone_port}`);
+    }
+  }
+  const t = `inet ${tableName(project)}`;
+  const chain = (name: string, head: string, body: string[]): string =>
+    [`  chain ${name} {`, `    ${head}`, ...body.map((r) => `    ${r}`), '  }'].join('\n');
+  return [
+    `table ${t} {}`,
+    `delete table ${t}`,
+    `table ${t} {`,
+    chain('forward', 'type filter hook forward priority filter; policy accept;', forward),
+    chain('postrouting', 'type nat hook postrouting priority srcnat; policy accept;', post),
+    chain('prerouting', 'type nat hook prerouting priority dstnat; policy accept;', pre),
+    // Connections the host itself opens to a published port.
+    chain('output', 'type nat hook output priority -100; policy accept;', pre),
+    '}',
+    '',
+  ].join('\n');
+}
+
+const NFT_PATHS = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
+
+export class NftTables {
+  private readonly candidates: string[];
+
+  constructor(opts: { nftPaths?: string[] } = {}) {
+    this.candidates = opts.nftPaths ?? NFT_PATHS;
+  }
+
+  /** The nft binary, or null when the `nftables` package is not installed. */
+  async binary(): Promise<string | null> {
+    for (const p of this.candidates) {
+      try {
+        await access(p, constants.X_OK);
+        return p;
+      } catch {
+        // not at this path: try the next
+      }
+    }
+    return null;
+  }
+
+  async apply(project: string, rules: ProjectRules): Promise<void> {
+    const text = renderRules(project, rules);
+    if (text === null) return this.remove(project);
+    const nft = await this.binary();
+    if (nft === null) {
+      if (needsNft(rules)) throw new HostError(`project ${project}: egress NAT and published ports need nft (install the Debian package nftables)`, { code: 'ENOENT' });
+      return; // segments, isolation and anti-spoofing need only the kernel
+    }
+    await runNft(nft, ['-f', '-'], text, `replace nftables table ${tableName(project)}`);
+  }
+
+  async remove(project: string): Promise<void> {
+    const nft = await this.binary();
+    if (nft === null) return;
+    const t = `inet ${tableName(project)}`;
+    // Declaring it first makes the delete succeed whether or not it exists.
+    await runNft(nft, ['-f', '-'], `table ${t} {}\ndelete table ${t}\n`, `delete nftables table ${tableName(project)}`);
+  }
+
+  /** Names of the zonectl tables present (for leak checks). */
+  async tables(): Promise<string[]> {
+    const nft = await this.binary();
+    if (nft === null) return [];
+    const out = await runNft(nft, ['list', 'tables'], '', 'list nftables tables');
+    return out.split('\n').map((l) => l.trim().split(/\s+/)[2] ?? '').filter((n) => n.startsWith('zonectl-')).sort();
+  }
+}
+
+function runNft(nft: string, args: string[], input: string, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(nft, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (cause) => reject(new HostError(`${what}: ${cause.message}`, { cause })));
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new HostError(`${what}: nft exited with ${code}: ${err.trim().split('\n')[0] ?? ''}`, { value: input }));
+    });
+    child.stdin.end(input);
+  });
+}

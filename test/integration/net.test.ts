@@ -1,0 +1,301 @@
+// Network segmentation against the real kernel (root): bridges, veth pairs, addresses, routes,
+// tbf, the anti-spoofing classifier and the per-project nftables table, checked with real TCP
+// connections between throwaway network namespaces. Traffic only flows between namespaces this
+// file created, over interfaces it created, in subnets of 10.213.0.0/16 checked to be unrouted.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
+import { bridgeName, derivedMac, vethHostName } from '../../src/model/names.js';
+import type { Bandwidth, Network, Port } from '../../src/model/types.js';
+import { netExec, netSnapshot } from '../../src/native/net.js';
+import { createNetDriver, type ResolvedAttachment } from '../../src/host/net/index.js';
+import { NftTables } from '../../src/host/net/nft.js';
+import { describeRoot } from '../helpers/root.js';
+import { connect, killProbes, listen } from '../host/net/probes.js';
+import { killAllThrowaway, throwawayNetns, type ThrowawayNetns } from '../host/net/throwaway-netns.js';
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+const cidr = (s: string): Cidr => parseCidr(s) as Cidr;
+
+describeRoot('network segmentation (root, real kernel)', () => {
+  const project = `zt-net-${randomBytes(3).toString('hex')}`;
+  const driver = createNetDriver();
+  const nft = new NftTables();
+  const octet = 200 + (randomBytes(1)[0]! % 40);
+  const sub = (i: number): string => `10.213.${octet + i}`;
+  const networks: Record<string, Network> = {
+    front: { name: 'front', subnet: `${sub(0)}.0/24`, gateway: true, egress: 'nat', internal: false },
+    back: { name: 'back', subnet: `${sub(1)}.0/24`, gateway: false, egress: 'none', internal: false },
+    third: { name: 'third', subnet: `${sub(2)}.0/24`, gateway: true, egress: 'none', internal: false },
+  };
+  const OUTSIDE = `${sub(3)}.0/24`;
+  const unshaped: Bandwidth = { ingress: null, egress: null };
+  // zone → network → address (IPAM's job; fixed here).
+  const layout: Record<string, Record<string, string>> = {
+    web: { front: `${sub(0)}.10` },
+    api: { front: `${sub(0)}.11`, back: `${sub(1)}.11` },
+    db: { back: `${sub(1)}.12` },
+    other: { third: `${sub(2)}.13` },
+  };
+  const ns: Record<string, ThrowawayNetns> = {};
+  const paths = (): Record<string, string> => Object.fromEntries(Object.entries(ns).map(([z, n]) => [z, n.path]));
+  const attachment = (zone: string, net: string, bandwidth: Bandwidth = unshaped): ResolvedAttachment => ({ address: layout[zone]![net]!, mac: derivedMac(project, zone, net), bandwidth });
+  const want = (zone: string, nets = Object.keys(layout[zone]!), bw: Record<string, Bandwidth> = {}) =>
+    Object.fromEntries(nets.map((n) => [n, { network: networks[n]!, attachment: attachment(zone, n, bw[n]) }]));
+  const rules = (published: { zone: string; address: string; ports: Port[] }[] = []) => ({ networks, published });
+  const inZone = (zone: string, cmd: string[]): string => execFileSync('nsenter', [`--net=${ns[zone]!.path}`, ...cmd], { encoding: 'utf8' });
+  const forwardBefore = readFileSync(IP_FORWARD, 'utf8').trim();
+  let plumbMs = 0;
+
+  beforeAll(async () => {
+    const routes = (await driver.hostRoutes()).map(cidr).filter((r) => r.prefix > 0);
+    for (const s of [...Object.values(networks).map((n) => n.subnet), OUTSIDE]) {
+      const clash = routes.find((r) => overlaps(r, cidr(s)));
+      if (clash) throw new Error(`test subnet ${s} is routed on this host; refusing to run`);
+    }
+    for (const zone of Object.keys(layout)) ns[zone] = await throwawayNetns();
+    const t0 = performance.now();
+    for (const n of Object.values(networks)) await driver.ensureNetwork(project, n);
+    for (const zone of Object.keys(layout)) await driver.convergeZone(project, zone, ns[zone]!.path, want(zone));
+    await driver.applyRules(project, rules());
+    plumbMs = performance.now() - t0;
+  });
+
+  afterEach(() => {
+    killProbes();
+    writeFileSync(IP_FORWARD, forwardBefore);
+  });
+
+  afterAll(async () => {
+    killProbes();
+    writeFileSync(IP_FORWARD, forwardBefore);
+    await driver.removeProject(project);
+    killAllThrowaway();
+  });
+
+  it('plumbs segments as the kernel reports them: bridges, one address per zone end, gateway only where declared', async () => {
+    console.log(`plumbed 3 networks and 4 zones (5 veth pairs) in ${plumbMs.toFixed(1)} ms`);
+    const seen = await driver.observe(project, paths());
+    expect(seen.networks.front).toMatchObject({ bridge: bridgeName(project, 'front'), up: true, gateway: `${sub(0)}.1/24` });
+    expect(seen.networks.back).toMatchObject({ up: true, gateway: null });
+    expect(seen.orphans).toEqual([]);
+    for (const [zone, nets] of Object.entries(layout)) {
+      for (const [net, address] of Object.entries(nets)) {
+        expect(seen.zones[zone]?.[net], `${zone} on ${net}`).toEqual({ address, mac: derivedMac(project, zone, net), bandwidth: unshaped });
+      }
+    }
+    // Inside api: ends named after their network, loopback up, default via the first gateway network, no forwarding.
+    const inside = await netSnapshot(ns.api!.path, { routes: true });
+    expect(inside.links.map((l) => l.name).sort()).toEqual(['back', 'front', 'lo']);
+    expect(inside.links.find((l) => l.name === 'lo')!.flags & 1).toBe(1);
+    const front = inside.links.find((l) => l.name === 'front')!;
+    expect(inside.routes.find((r) => r.prefix === 0 && r.table === 254)).toMatchObject({ gateway: `${sub(0)}.1`, oif: front.index });
+    expect(await netExec(ns.api!.path, [{ op: 'sysctl', path: '/proc/sys/net/ipv4/ip_forward' }])).toEqual(['0']);
+    // db is on a segment without gateway: no default route at all.
+    const dbRoutes = await netSnapshot(ns.db!.path, { routes: true });
+    expect(dbRoutes.routes.filter((r) => r.prefix === 0)).toEqual([]);
+    // The host has no address of any family on the gateway-less bridge.
+    const host = await netSnapshot(null);
+    const backBridge = host.links.find((l) => l.name === bridgeName(project, 'back'))!;
+    expect(host.addrs.filter((a) => a.index === backBridge.index)).toEqual([]);
+    expect(readFileSync(`/proc/sys/net/ipv6/conf/${backBridge.name}/disable_ipv6`, 'utf8').trim()).toBe('1');
+  });
+
+  it('is idempotent: converging again changes nothing the kernel reports', async () => {
+    const before = await driver.observe(project, paths());
+    for (const zone of Object.keys(layout)) await driver.convergeZone(project, zone, ns[zone]!.path, want(zone));
+    for (const n of Object.values(networks)) await driver.ensureNetwork(project, n);
+    expect(await driver.observe(project, paths())).toEqual(before);
+  });
+
+  it('connects zones on one segment, both ways, and never zones on different segments', async () => {
+    const port = 7001;
+    const listeners = await Promise.all(Object.keys(layout).map((z) => listen(ns[z]!.path, port)));
+    const probe = (from: string, to: string, net: string) => connect(ns[from]!.path, layout[to]![net]!, port, { timeoutMs: 1200 });
+    const results = await Promise.all([
+      probe('web', 'api', 'front'), probe('api', 'web', 'front'),
+      probe('db', 'api', 'back'), probe('api', 'db', 'back'),
+      probe('web', 'db', 'back'), probe('db', 'web', 'front'),
+      probe('other', 'web', 'front'), probe('web', 'other', 'third'),
+      probe('other', 'api', 'back'), probe('db', 'other', 'third'),
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, true, false, false, false, false, false, false]);
+    for (const l of listeners) l.close();
+  });
+
+  it('a zone on two segments does not forward between them', async () => {
+    // web routes the back segment through api; api must not pass it on.
+    inZone('web', ['ip', 'route', 'add', networks.back!.subnet, 'via', layout.api!.front!]);
+    const l = await listen(ns.db!.path, 7002);
+    try {
+      expect((await connect(ns.web!.path, layout.db!.back!, 7002, { timeoutMs: 1200 })).ok).toBe(false);
+      expect(l.accepted).toEqual([]);
+    } finally {
+      inZone('web', ['ip', 'route', 'del', networks.back!.subnet]);
+      l.close();
+    }
+  });
+
+  it('without a gateway the host is unreachable, even to a zone that routes to it by hand', async () => {
+    // A reply the host might send to the back subnet must not follow the default route.
+    execFileSync('ip', ['route', 'add', 'blackhole', networks.back!.subnet]);
+    const l = await listen(null, 7003, `${sub(0)}.1`); // the host's address on the front bridge
+    try {
+      inZone('db', ['ip', 'route', 'add', 'default', 'dev', 'back']);
+      expect((await connect(ns.db!.path, `${sub(0)}.1`, 7003, { timeoutMs: 1200 })).ok).toBe(false);
+      expect(l.accepted).toEqual([]);
+      // Control: from a gateway segment the same listener answers.
+      expect((await connect(ns.web!.path, `${sub(0)}.1`, 7003)).ok).toBe(true);
+    } finally {
+      inZone('db', ['ip', 'route', 'del', 'default']);
+      execFileSync('ip', ['route', 'del', 'blackhole', networks.back!.subnet]);
+      l.close();
+    }
+  });
+
+  it('drops frames with a spoofed source IP or MAC (and passes the same traffic unspoofed)', async () => {
+    const l = await listen(ns.api!.path, 7004);
+    const spoofIp = `${sub(0)}.99`;
+    inZone('web', ['ip', 'addr', 'add', `${spoofIp}/24`, 'dev', 'front']);
+    try {
+      expect((await connect(ns.web!.path, layout.api!.front!, 7004, { localAddress: spoofIp, timeoutMs: 1200 })).ok).toBe(false);
+      expect((await connect(ns.web!.path, layout.api!.front!, 7004, { localAddress: layout.web!.front! })).ok).toBe(true);
+    } finally {
+      inZone('web', ['ip', 'addr', 'del', `${spoofIp}/24`, 'dev', 'front']);
+    }
+    inZone('web', ['ip', 'link', 'set', 'front', 'address', '02:de:ad:be:ef:01']);
+    try {
+      expect((await connect(ns.web!.path, layout.api!.front!, 7004, { timeoutMs: 1200 })).ok).toBe(false);
+    } finally {
+      inZone('web', ['ip', 'link', 'set', 'front', 'address', derivedMac(project, 'web', 'front')]);
+      inZone('web', ['ip', 'neigh', 'flush', 'dev', 'front']);
+      inZone('api', ['ip', 'neigh', 'flush', 'dev', 'front']);
+    }
+    expect(l.accepted.map((a) => a.from)).toEqual([layout.web!.front!]);
+    l.close();
+  });
+
+  it('drops segment-to-segment forwarding even with gateways and IP forwarding on (and only because of the rule)', async () => {
+    const l = await listen(ns.web!.path, 7005);
+    writeFileSync(IP_FORWARD, '1');
+    try {
+      expect((await connect(ns.other!.path, layout.web!.front!, 7005, { timeoutMs: 1200 })).ok).toBe(false);
+      // Control: without the project's table the host routes between the two segments.
+      await nft.remove(project);
+      expect((await connect(ns.other!.path, layout.web!.front!, 7005, { timeoutMs: 2000 })).ok).toBe(true);
+    } finally {
+      writeFileSync(IP_FORWARD, forwardBefore);
+      await driver.applyRules(project, rules());
+      l.close();
+    }
+  });
+
+  it('shapes bandwidth on both ends, changed in place, within 20% of the cap', async () => {
+    const l = await listen(ns.api!.path, 7006);
+    // About three seconds of transfer at the cap; goodput is compared with the cap.
+    const rate = async (cap = 4e6): Promise<number> => {
+      const before = l.accepted.length;
+      const r = await connect(ns.web!.path, layout.api!.front!, 7006, { bytes: (cap / 8) * 3, timeoutMs: 20_000 });
+      expect(r.ok).toBe(true);
+      const a = l.accepted[before]!;
+      return (a.bytes * 8) / (a.ms / 1000);
+    };
+    const free = await rate();
+    // Toward api (its ingress, shaped on the host end), then out of web (its egress, shaped inside web).
+    await driver.setBandwidth(project, 'api', ns.api!.path, 'front', { ingress: 4_000_000, egress: null });
+    const ingress = await rate();
+    await driver.setBandwidth(project, 'api', ns.api!.path, 'front', unshaped);
+    await driver.setBandwidth(project, 'web', ns.web!.path, 'front', { ingress: null, egress: 4_000_000 });
+    const egress = await rate();
+    await driver.setBandwidth(project, 'web', ns.web!.path, 'front', { ingress: null, egress: 8_000_000 });
+    const egress8 = await rate(8e6);
+    const seen = await driver.observe(project, paths());
+    expect(seen.zones.web?.front?.bandwidth).toEqual({ ingress: null, egress: 8_000_000 });
+    await driver.setBandwidth(project, 'web', ns.web!.path, 'front', unshaped);
+    console.log(`bandwidth: unshaped ${(free / 1e6).toFixed(0)} Mbit/s; api ingress 4 Mbit → ${(ingress / 1e6).toFixed(2)}; web egress 4 Mbit → ${(egress / 1e6).toFixed(2)}; 8 Mbit → ${(egress8 / 1e6).toFixed(2)}`);
+    expect(ingress / 4e6).toBeGreaterThan(0.8);
+    expect(ingress / 4e6).toBeLessThan(1.2);
+    expect(egress / 4e6).toBeGreaterThan(0.8);
+    expect(egress / 4e6).toBeLessThan(1.2);
+    expect(egress8 / 8e6).toBeGreaterThan(0.8);
+    expect(egress8 / 8e6).toBeLessThan(1.2);
+    expect(free / ingress).toBeGreaterThan(5);
+    l.close();
+  }, 60_000);
+
+  it('publishes a port on the host address, DNAT to the zone', async () => {
+    const l = await listen(ns.web!.path, 8080);
+    try {
+      await driver.applyRules(project, rules([{ zone: 'web', address: layout.web!.front!, ports: [{ host_ip: null, host_port: 18080, zone_port: 8080, protocol: 'tcp' }] }]));
+      expect((await connect(null, `${sub(0)}.1`, 18080)).ok).toBe(true);
+      expect(l.accepted).toHaveLength(1);
+    } finally {
+      await driver.applyRules(project, rules());
+      l.close();
+    }
+    expect((await connect(null, `${sub(0)}.1`, 18080, { timeoutMs: 800 })).ok).toBe(false);
+  });
+
+  it('masquerades egress from a nat network to an outside namespace', async () => {
+    const outside = await throwawayNetns();
+    const link = `znt${randomBytes(4).toString('hex')}`;
+    await netExec(null, [
+      { op: 'link_add_veth', name: link, peer: 'uplink', peerNetns: outside.path },
+      { op: 'addr_add', name: link, address: `${sub(3)}.1`, prefix: 24 },
+      { op: 'link_set_up', name: link },
+    ]);
+    try {
+      await netExec(outside.path, [
+        { op: 'addr_add', name: 'uplink', address: `${sub(3)}.2`, prefix: 24 },
+        { op: 'link_set_up', name: 'uplink' },
+        { op: 'link_set_up', name: 'lo' },
+      ]);
+      const l = await listen(outside.path, 9000);
+      writeFileSync(IP_FORWARD, '1');
+      expect((await connect(ns.web!.path, `${sub(3)}.2`, 9000, { timeoutMs: 2000 })).ok).toBe(true);
+      expect(l.accepted.map((a) => a.from)).toEqual([`${sub(3)}.1`]); // the host's address, not web's
+      // A network without egress: nat is not masqueraded (its zones stay unknown outside).
+      writeFileSync(IP_FORWARD, forwardBefore);
+      l.close();
+    } finally {
+      writeFileSync(IP_FORWARD, forwardBefore);
+      await netExec(null, [{ op: 'link_del', name: link, tolerate: ['ENODEV'] }]);
+      outside.kill();
+    }
+  });
+
+  it('hot-plugs a network into a running zone and out again, the zone untouched', async () => {
+    const pid = ns.web!.pid;
+    await driver.convergeZone(project, 'web', ns.web!.path, {
+      ...want('web'),
+      back: { network: networks.back!, attachment: { address: `${sub(1)}.10`, mac: derivedMac(project, 'web', 'back'), bandwidth: unshaped } },
+    });
+    const l = await listen(ns.db!.path, 7007);
+    expect((await connect(ns.web!.path, layout.db!.back!, 7007)).ok).toBe(true);
+    // Change the address in place.
+    await driver.attach(project, 'web', ns.web!.path, networks.back!, { address: `${sub(1)}.20`, mac: derivedMac(project, 'web', 'back'), bandwidth: unshaped }, { defaultRoute: false });
+    expect((await driver.observe(project, paths())).zones.web?.back?.address).toBe(`${sub(1)}.20`);
+    expect((await connect(ns.web!.path, layout.db!.back!, 7007)).ok).toBe(true);
+    await driver.convergeZone(project, 'web', ns.web!.path, want('web'));
+    expect((await driver.observe(project, paths())).zones.web?.back).toBeUndefined();
+    expect((await connect(ns.web!.path, layout.db!.back!, 7007, { timeoutMs: 800 })).ok).toBe(false);
+    expect(ns.web!.pid).toBe(pid);
+    expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('sleep');
+    l.close();
+  });
+
+  it('leaves nothing behind after removeProject', async () => {
+    await driver.removeProject(project);
+    const host = await netSnapshot(null);
+    const ours = new Set([
+      ...Object.keys(networks).map((n) => bridgeName(project, n)),
+      ...Object.entries(layout).flatMap(([z, nets]) => [...Object.keys(nets), 'back'].map((n) => vethHostName(project, z, n))),
+    ]);
+    expect(host.links.filter((l) => ours.has(l.name) || l.alias.startsWith(`zonectl/${project}/`))).toEqual([]);
+    expect(host.links.filter((l) => l.name.startsWith('znt'))).toEqual([]);
+    expect(await nft.tables()).not.toContain(`zonectl-${project}`);
+    expect((await driver.observe(project, paths()))).toEqual({ networks: {}, zones: {}, orphans: [] });
+  });
+});
