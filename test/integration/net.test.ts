@@ -228,9 +228,13 @@ describeRoot('network segmentation (root, real kernel)', () => {
   it('publishes a port on the host address, DNAT to the zone', async () => {
     const l = await listen(ns.web!.path, 8080);
     try {
-      await driver.applyRules(project, rules([{ zone: 'web', address: layout.web!.front!, ports: [{ host_ip: null, host_port: 18080, zone_port: 8080, protocol: 'tcp' }] }]));
+      await driver.applyRules(project, rules([{ zone: 'web', address: layout.web!.front!, ports: [
+        { host_ip: null, host_port: 18080, zone_port: 8080, protocol: 'tcp' },
+        { host_ip: '127.0.0.1', host_port: 18081, zone_port: 8080, protocol: 'tcp' },
+      ] }]));
       expect((await connect(null, `${sub(0)}.1`, 18080)).ok).toBe(true);
-      expect(l.accepted).toHaveLength(1);
+      expect((await connect(null, '127.0.0.1', 18081)).ok).toBe(true);
+      expect(l.accepted.map((a) => a.from)).toEqual([`${sub(0)}.1`, `${sub(0)}.1`]);
     } finally {
       await driver.applyRules(project, rules());
       l.close();

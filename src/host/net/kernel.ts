@@ -72,6 +72,8 @@ export class KernelNetDriver implements NetDriver {
     const alias = bridgeAlias(project, network.name);
     if (!link || link.alias !== alias) ops.push({ op: 'link_set_alias', name: br, alias });
     ops.push(noIpv6(br));
+    // Lets the host reach its ports published on 127.0.0.1 (the packet is masqueraded by the table).
+    ops.push({ op: 'sysctl', path: `/proc/sys/net/ipv4/conf/${br}/route_localnet`, value: network.gateway ? '1' : '0' });
     const cidr = cidrOf(network);
     const want = network.gateway ? formatIpv4(gatewayOf(cidr)) : null;
     for (const a of host.addrs.filter((x) => link && x.index === link.index)) {

@@ -36,6 +36,9 @@ export function renderRules(project: string, rules: ProjectRules): string | null
     forward.push(`iifname ${br} oifname != ${br} oifname "znb*" drop`, `oifname ${br} iifname != ${br} iifname "znb*" drop`);
     if (n.internal) forward.push(`iifname ${br} oifname != ${br} drop`, `oifname ${br} iifname != ${br} drop`);
     if (n.egress === 'nat' && !n.internal) post.push(`ip saddr ${n.subnet} oifname != ${br} masquerade`);
+    // A port published on 127.0.0.1, reached from the host itself: the DNATed packet leaves
+    // with a loopback source, which the zone could not answer (route_localnet is set on the bridge).
+    if (n.gateway && !n.internal) post.push(`ip saddr 127.0.0.0/8 oifname ${br} masquerade`);
   }
   for (const p of [...rules.published].sort((a, b) => (a.zone < b.zone ? -1 : 1))) {
     for (const port of p.ports) {

@@ -55,6 +55,7 @@ describe('the nftables table', () => {
     expect(text).toContain(`iifname ${vault} oifname != ${vault} drop`);
     expect(text).toContain(`ip saddr 10.213.1.0/24 oifname != ${front} masquerade`);
     expect(text).not.toContain('10.213.2.0/24 oifname');
+    expect(text).toContain(`ip saddr 127.0.0.0/8 oifname ${front} masquerade`);
     expect(text).toContain('fib daddr type local tcp dport 8080 dnat ip to 10.213.1.10:80');
     expect(text).toContain('ip daddr 127.0.0.1 udp dport 53 dnat ip to 10.213.1.10:53');
   });
