@@ -80,12 +80,131 @@ export async function main(argv: string[]): Promise<number> {
       else out((await import('yaml')).stringify(resolved, { lineWidth: 0 }));
     });
 
+  const plainOutput = (cmd: Command): boolean => !process.stdout.isTTY || process.env.CI !== undefined || cmd.optsWithGlobals<{ color?: boolean }>().color === false;
+
+  withProjectOptions(program.command('plan'))
+    .description('show what up would change: create, update in place, replace, delete, field by field')
+    .option('--json', 'print the versioned JSON plan (schema/plan.schema.json)')
+    .option('--detailed-exitcode', 'exit 2 when changes are pending, 0 when none')
+    .option('--no-prune', 'keep zones and networks the files no longer declare')
+    .action(async (opts: { json?: boolean; detailedExitcode?: boolean; prune: boolean }, cmd: Command) => {
+      const [{ planProject }, { renderPlan, planJson, COLOR, PLAIN }, { hasErrors }] = await Promise.all([import('../app/plan.js'), import('../plan/render.js'), import('../plan/types.js')]);
+      const plan = await planProject({ ...loadOptions(program, cmd), prune: opts.prune });
+      if (opts.json) json(planJson(plan));
+      else out(renderPlan(plan, plainOutput(cmd) ? PLAIN : COLOR));
+      code = hasErrors(plan) ? 1 : opts.detailedExitcode && plan.actions.length > 0 ? 2 : 0;
+    });
+
+  withProjectOptions(program.command('up'))
+    .description('plan, then apply with live progress; prunes what the files no longer declare')
+    .option('--no-prune', 'keep zones and networks the files no longer declare')
+    .option('--dry-run', 'only show the plan (same as zonectl plan)')
+    .action(async (opts: { prune: boolean; dryRun?: boolean }, cmd: Command) => {
+      code = await applyCommand('up', program, cmd, { prune: opts.prune, dryRun: opts.dryRun === true });
+    });
+
+  withProjectOptions(program.command('down'))
+    .description('stop and remove every zone and network of the project')
+    .option('-v, --volumes', "also delete the zones' writable layers (copy-on-write roots)")
+    .action(async (opts: { volumes?: boolean }, cmd: Command) => {
+      code = await applyCommand('down', program, cmd, { prune: true, dryRun: false, volumes: opts.volumes === true });
+    });
+
+  withProjectOptions(program.command('ps'))
+    .description('the project\'s zones: state, pid, addresses, uptime, limits')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const [{ ps }, { psTable }] = await Promise.all([import('../app/ps.js'), import('../ui/zones.js')]);
+      const rows = await ps(loadOptions(program, cmd));
+      if (opts.json) json(rows);
+      else out(psTable(rows, new Date()));
+    });
+
+  withProjectOptions(program.command('stats'))
+    .description('live usage from the zones\' cgroups: cpu %, memory, pids, block I/O')
+    .option('--no-stream', 'print one sample and exit')
+    .option('--json', 'print JSON (one sample)')
+    .action(async (opts: { stream: boolean; json?: boolean }, cmd: Command) => {
+      const [{ openStats, sample }, { statsTable }] = await Promise.all([import('../app/stats.js'), import('../ui/zones.js')]);
+      const src = await openStats(loadOptions(program, cmd));
+      let { rows, reading } = await sample(src, 1000);
+      if (opts.json) return json(rows);
+      if (!opts.stream || !process.stdout.isTTY) return out(statsTable(rows));
+      for (;;) {
+        process.stdout.write(`\x1b[2J\x1b[H${statsTable(rows)}`);
+        await new Promise((r) => setTimeout(r, 1000));
+        ({ rows, reading } = await sample(src, 1000, reading));
+      }
+    });
+
+  program
+    .command('logs')
+    .description("a zone's stdout and stderr (kept on disk with rotation)")
+    .argument('<zone>', 'the zone')
+    .option('-f, --follow', 'keep printing as the zone writes')
+    .option('-n, --tail <lines>', 'only the last N lines', (v) => Number.parseInt(v, 10))
+    .option('-p, --project-name <name>', 'project name')
+    .action(async (zone: string, opts: { follow?: boolean; tail?: number }, cmd: Command) => {
+      const { logs } = await import('../app/logs.js');
+      const ctl = new AbortController();
+      process.once('SIGINT', () => ctl.abort());
+      for await (const chunk of await logs({ ...loadOptions(program, cmd) }, zone, { ...(opts.follow ? { follow: true } : {}), ...(opts.tail !== undefined ? { tail: opts.tail } : {}), signal: ctl.signal })) {
+        process.stdout.write(chunk);
+      }
+    });
+
+  withProjectOptions(program.command('exec'))
+    .description('run a command inside a running zone (like Solaris zlogin)')
+    .argument('<zone>', 'the zone')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .option('-i, --interactive', 'keep stdin open (implied by -t)')
+    .option('-t, --tty', 'allocate a terminal')
+    .action(async (zone: string, command: string[], opts: { tty?: boolean }, cmd: Command) => {
+      const { execIn } = await import('../app/logs.js');
+      code = await execIn(loadOptions(program, cmd), zone, command, { tty: opts.tty === true });
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
     return await failure(err);
   }
+}
+
+async function applyCommand(which: 'up' | 'down', program: Command, cmd: Command, opts: { prune: boolean; dryRun: boolean; volumes?: boolean }): Promise<number> {
+  const [app, ui, { progress }, { renderPlan, COLOR, PLAIN }] = await Promise.all([import('../app/up.js'), import('../ui/apply.js'), import('../ui/progress.js'), import('../plan/render.js')]);
+  const quiet = cmd.optsWithGlobals<{ quiet?: boolean }>().quiet === true;
+  const plain = !process.stdout.isTTY || process.env.CI !== undefined || cmd.optsWithGlobals<{ color?: boolean }>().color === false;
+  let display: Awaited<ReturnType<typeof progress>> | undefined;
+  const outcome = await (which === 'up' ? app.up : app.down)({
+    ...loadOptions(program, cmd),
+    prune: opts.prune,
+    volumes: opts.volumes === true,
+    onWait: (pid) => process.stderr.write(`waiting for another zonectl run on this project${pid ? ` (pid ${pid})` : ''}...\n`),
+    onPlan: (plan) => {
+      if (opts.dryRun) {
+        out(renderPlan(plan, plain ? PLAIN : COLOR));
+        return false;
+      }
+      process.stderr.write(ui.diagnosticsText(plan));
+      if (!quiet) out(ui.planHeadline(plan));
+      return true;
+    },
+    events: {
+      start: (a) => display?.events.start?.(a),
+      step: (a, s) => display?.events.step?.(a, s),
+      done: (a, r) => display?.events.done?.(a, r),
+    },
+    beforeApply: async (plan, run) => {
+      display = await progress(plan, { plain, quiet });
+      return display.run(run);
+    },
+  });
+  if (opts.dryRun) return outcome.plan.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+  if (!outcome.result) return outcome.plan.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+  (outcome.result.ok ? process.stdout : process.stderr).write(ui.resultText(outcome.plan, outcome.result));
+  return outcome.result.ok ? 0 : 1;
 }
 
 /** Maps any error to output and an exit code: a user mistake never shows a stack trace. */
@@ -99,7 +218,13 @@ async function failure(err: unknown): Promise<number> {
     process.stderr.write(problemLines(err.problems));
     return 1;
   }
+  // Failures of the host (a kernel error, a missing permission) and mistakes the user can
+  // fix carry their own plain message; anything else is a bug in zonectl.
   const e = err instanceof Error ? err : new Error(String(err));
+  if (['UserError', 'HostError', 'SysError'].includes(e.name)) {
+    process.stderr.write(`zonectl: ${e.message}${typeof process.getuid === 'function' && process.getuid() !== 0 && /EACCES|EPERM/.test(e.message) ? ' (zonectl needs root for this command)' : ''}\n`);
+    return 1;
+  }
   process.stderr.write(`zonectl: this is a bug, please report it: ${e.stack ?? e.message}\n`);
   return 1;
 }

@@ -88,7 +88,7 @@ export function plan(desired: DesiredState, actual: ActualState, opts: PlanOptio
   }
 
   linkDependencies(actions, zones, actual);
-  return { format_version: PLAN_FORMAT_VERSION, project: desired.project, actions: order(actions), diagnostics };
+  return { format_version: PLAN_FORMAT_VERSION, project: desired.project, zones, networks: desired.networks, actions: order(actions), diagnostics };
 }
 
 // ---------------------------------------------------------------- field diffs

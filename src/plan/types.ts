@@ -63,6 +63,9 @@ export interface Diagnostic {
 export interface Plan {
   format_version: typeof PLAN_FORMAT_VERSION;
   project: string;
+  /** The desired state the plan leads to, every attachment's address and MAC decided. */
+  zones: Record<string, Zone>;
+  networks: Record<string, Network>;
   /** In an order that respects every `after_actions` (a valid serial execution order). */
   actions: Action[];
   diagnostics: Diagnostic[];

@@ -183,7 +183,7 @@ describeRoot('zone runtime (real kernel)', () => {
     const names = existsSync(driver.paths.zoneLib(project, 'x').replace(/\/x$/, ''))
       ? readdirSync(driver.paths.zoneLib(project, 'x').replace(/\/x$/, ''))
       : [];
-    for (const name of names) await driver.remove(project, name);
+    for (const name of names) await driver.remove(project, name, { layers: true });
     const imageDir = join(driver.paths.images(), imageDigest);
     if (imageDigest) rmSync(imageDir, { recursive: true, force: true });
     if (work) rmSync(work, { recursive: true, force: true });

@@ -101,3 +101,18 @@ export async function removeTree(fs: CgroupFs, dir: string, timeoutMs: number, p
     if (!gone) throw new HostError(`rmdir ${d}: EBUSY (still busy after ${timeoutMs} ms)`, { cause: last, path: d, code: 'EBUSY' });
   }
 }
+
+/**
+ * Removes zonectl's top-level cgroup once no project is left in it, so that `down` of the
+ * last project leaves nothing. Another project being created at that moment keeps it
+ * (ENOTEMPTY, EBUSY): that is not a failure.
+ */
+export async function removeTopIfEmpty(fs: CgroupFs, dir: string): Promise<void> {
+  if (!(await fs.exists(dir)) || (await fs.subdirs(dir)).length > 0) return;
+  try {
+    await fs.rmdir(dir);
+  } catch (err) {
+    const code = err instanceof HostError ? err.code : errnoCode(err);
+    if (code !== 'ENOTEMPTY' && code !== 'EBUSY' && code !== 'ENOENT') throw err;
+  }
+}

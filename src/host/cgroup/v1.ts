@@ -17,7 +17,7 @@ import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, formatV1Limit, parseCount, parseCpuList, parseDeviceLines, parseFlatKeyed, parseMax, parseV1Limit } from './format.js';
 import { cappedDevices, neutralLimits, pageFloor, sameCpus } from './limits.js';
 import { absentReason, Outcomes, tryWrite, writeChecked } from './outcomes.js';
-import { killAll, removeTree, subtreeProcs } from './removal.js';
+import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
 import { bfqWeightOfIoWeight, cfqWeightOfIoWeight, ioWeightOfCfqWeight, sharesOfWeight, weightOfShares } from './weight.js';
 
@@ -514,6 +514,7 @@ export class CgroupV1Driver implements CgroupDriver {
   async removeProject(project: string): Promise<void> {
     for (const zone of await this.list(project)) await this.remove(project, zone);
     for (const h of this.hierarchies()) await removeTree(this.deps.fs, join(h, this.rel(project, null)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
+    for (const h of this.hierarchies()) await removeTopIfEmpty(this.deps.fs, join(h, TOP));
   }
 
   private async union(rel: string): Promise<string[]> {

@@ -15,7 +15,7 @@ import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, parseCount, parseCpuList, parseFlatKeyed, parseMax, parseNestedKeyed } from './format.js';
 import { cappedDevices, neutralLimits, pageFloor } from './limits.js';
 import { absentReason, Outcomes, writeChecked } from './outcomes.js';
-import { killAll, removeTree, subtreeProcs } from './removal.js';
+import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
 
 /** The controllers zonectl enables down its path. */
@@ -365,6 +365,7 @@ export class CgroupV2Driver implements CgroupDriver {
   async removeProject(project: string): Promise<void> {
     for (const zone of await this.list(project)) await this.remove(project, zone);
     await removeTree(this.deps.fs, this.dir(project), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
+    await removeTopIfEmpty(this.deps.fs, join(this.root, TOP));
   }
 
   async list(project: string): Promise<string[]> {

@@ -2,13 +2,15 @@
 // apply. The kernel drops it when the holder dies, so a crash never leaves a stale lock.
 // Read-only commands never take it.
 
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { flock, tryFlock } from '../../native/index.js';
 import { HostError, errnoCode } from '../errors.js';
 
 export interface ProjectLock {
   release(): void;
+  /** Deletes the lock file, then releases it (`down`: nothing of the project is left). */
+  removeAndRelease(): void;
 }
 
 /**
@@ -17,17 +19,29 @@ export interface ProjectLock {
  */
 export async function lockFile(path: string, onWait?: (holderPid: number | null) => void): Promise<ProjectLock> {
   let fd: number;
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    fd = openSync(path, 'a+', 0o600);
-  } catch (err) {
-    throw new HostError(`open lock ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
+  for (let told = false; ; ) {
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      fd = openSync(path, 'a+', 0o600);
+    } catch (err) {
+      throw new HostError(`open lock ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
+    }
+    try {
+      if (!tryFlock(fd)) {
+        if (!told) onWait?.(holderOf(path));
+        told = true;
+        await flock(fd);
+      }
+    } catch (err) {
+      closeSync(fd);
+      throw new HostError(`lock ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
+    }
+    // The holder may have deleted the file (down) before releasing it: then this lock is on
+    // a file nobody else will open. Start again on the file that is there now.
+    if (sameFile(fd, path)) break;
+    closeSync(fd);
   }
   try {
-    if (!tryFlock(fd)) {
-      onWait?.(holderOf(path));
-      await flock(fd);
-    }
     ftruncateSync(fd, 0);
     writeSync(fd, `${process.pid}\n`, 0);
   } catch (err) {
@@ -35,13 +49,28 @@ export async function lockFile(path: string, onWait?: (holderPid: number | null)
     throw new HostError(`lock ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
   }
   let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    closeSync(fd); // closing the last descriptor releases the flock
+  };
   return {
-    release() {
-      if (!held) return;
-      held = false;
-      closeSync(fd); // closing the last descriptor releases the flock
+    release,
+    removeAndRelease() {
+      if (held) rmSync(path, { force: true });
+      release();
     },
   };
+}
+
+function sameFile(fd: number, path: string): boolean {
+  try {
+    const a = fstatSync(fd);
+    const b = statSync(path);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false; // the file is gone: take the new one
+  }
 }
 
 function holderOf(path: string): number | null {

@@ -6,10 +6,11 @@
 //                           and the hash of its replace-fields
 //   zones/ZONE/...          the supervisor's own records (pid, start time, exit code)
 //   netns/ZONE              the zone's pinned network namespace
+//   hosts/ZONE              the zone's /etc/hosts (bind-mounted read-only; rewritten in place)
 //   lock                    the project lock
 
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { zoneSpecHash } from '../../model/fields.js';
 import type { Network, Zone } from '../../model/types.js';
 import { HostError, errnoCode } from '../errors.js';
@@ -41,6 +42,37 @@ export class StateStore {
   netnsPath(project: string, zone: string): string {
     return join(this.root, project, 'netns', zone);
   }
+  hostsPath(project: string, zone: string): string {
+    return join(this.root, project, 'hosts', zone);
+  }
+
+  /**
+   * Rewrites a zone's hosts file in place (same inode), so that a zone already running sees
+   * the change through its bind mount.
+   */
+  async writeHosts(project: string, zone: string, text: string): Promise<void> {
+    const file = this.hostsPath(project, zone);
+    try {
+      await mkdir(dirname(file), { recursive: true, mode: 0o755 });
+      const fh = await open(file, 'a+', 0o644);
+      try {
+        const current = await fh.readFile('utf8');
+        if (current !== text) {
+          await fh.truncate(0);
+          await fh.write(text, 0);
+        }
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      throw new HostError(`write ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: file });
+    }
+  }
+
+  async removeHosts(project: string, zone: string): Promise<void> {
+    await removeTree(this.hostsPath(project, zone));
+  }
+
   lockPath(project: string): string {
     return join(this.root, project, 'lock');
   }
@@ -84,13 +116,23 @@ export class StateStore {
     await removeTree(join(this.root, project, 'networks', `${name}.json`));
   }
 
-  /** Removes the project's records once nothing of it is left (keeps the lock file's directory while locked). */
+  /** Removes the project's records once nothing of it is left (the lock stays until released). */
   async removeProject(project: string): Promise<void> {
     for (const sub of ['zones', 'networks', 'netns']) {
       const left = await listDir(join(this.root, project, sub));
       if (left.length > 0) return;
     }
-    for (const sub of ['zones', 'networks', 'netns']) await removeTree(join(this.root, project, sub));
+    for (const sub of ['zones', 'networks', 'netns', 'hosts']) await removeTree(join(this.root, project, sub));
+  }
+
+  /** The project's directory, once empty but for a lock that was just removed. */
+  async removeProjectDir(project: string): Promise<void> {
+    try {
+      await rmdir(this.projectDir(project));
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw new HostError(`remove ${this.projectDir(project)}: ${code ?? String(err)}`, { cause: err });
+    }
   }
 }
 

@@ -51,6 +51,11 @@ export interface LogOptions {
 export interface ZoneDriver {
   /** Start the zone; resolves once its command was exec'd, rejects with the reason otherwise. Stale records are cleaned first. */
   start(project: string, zone: Zone, opts?: ZoneStartOptions): Promise<StartedZone>;
+  /**
+   * Make and pin the zone's network namespace (idempotent) and return its path, so that its
+   * network can be plumbed before start; start joins it.
+   */
+  prepareNetwork(project: string, zone: string): Promise<string>;
   /** SIGTERM, up to graceMs, then SIGKILL to every process of the zone; unpin its netns and remove its records. Idempotent. */
   stop(project: string, zone: string, graceMs: number): Promise<void>;
   status(project: string, zone: string): Promise<ZoneStatus>;
@@ -58,6 +63,6 @@ export interface ZoneDriver {
   exec(project: string, zone: string, argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** The zone's stdout and stderr, oldest first. */
   logs(project: string, zone: string, opts?: LogOptions): AsyncIterable<Buffer>;
-  /** Delete what outlives stop: the zone's writable layers and logs (`down --volumes`). */
-  remove(project: string, zone: string): Promise<void>;
+  /** Delete what outlives stop: the zone's logs, and with `layers` its writable layers too (`down --volumes`). */
+  remove(project: string, zone: string, opts: { layers: boolean }): Promise<void>;
 }

@@ -101,7 +101,7 @@ export class NativeZoneDriver implements ZoneDriver {
     if (current.state === 'running' || current.state === 'restarting') {
       throw new HostError(`start zone ${name}: already ${current.state}`, { code: 'EEXIST' });
     }
-    await this.stop(project, name, 0); // stale records, pins or processes of an earlier run
+    await this.cleanup(project, name, 0, { keepNetns: true }); // stale records or processes of an earlier run
 
     let lower: string | null = null;
     let digest: string | undefined;
@@ -160,7 +160,25 @@ export class NativeZoneDriver implements ZoneDriver {
     throw new HostError(`start zone ${name}: the helper failed (exit ${out.code}): ${(out.stderr || line).trim()}`);
   }
 
+  async prepareNetwork(project: string, zone: string): Promise<string> {
+    const pin = this.paths.netns(project, zone);
+    await mkdir(dirname(pin), { recursive: true, mode: 0o700 });
+    const out = await runHelper(this.helper, ['netns', pin]);
+    if (out.code === 0) return pin;
+    const err = /^error (\d+) (\S+)\t(.*)$/.exec(out.stdout.trim());
+    if (err) {
+      const cause = sysErrorFromErrno(Number(err[1]), err[2] ?? '?', err[3] ?? '');
+      throw new HostError(`network namespace of zone ${zone}: ${err[2]} ${err[3]}: ${cause.code}`, { cause, code: cause.code });
+    }
+    throw new HostError(`network namespace of zone ${zone}: the helper failed (exit ${out.code}): ${(out.stderr || out.stdout).trim()}`);
+  }
+
   async stop(project: string, zone: string, graceMs: number): Promise<void> {
+    await this.cleanup(project, zone, graceMs, { keepNetns: false });
+  }
+
+  /** stop(), or (keepNetns) everything but the pinned network namespace, which start reuses. */
+  private async cleanup(project: string, zone: string, graceMs: number, opts: { keepNetns: boolean }): Promise<void> {
     const p = this.paths;
     const rec = await readRecord(p.record(project, zone));
     if (rec) {
@@ -168,7 +186,7 @@ export class NativeZoneDriver implements ZoneDriver {
       await writeFile(`${p.zoneRun(project, zone)}/stop_grace_ms`, String(Math.max(0, Math.round(graceMs))));
       await this.kill(rec, graceMs);
     }
-    await this.unpin(p.netns(project, zone));
+    if (!opts.keepNetns) await this.unpin(p.netns(project, zone));
     const run = p.zoneRun(project, zone);
     await Promise.all(
       ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp', 'stop_grace_ms'].map((f) => rm(`${run}/${f}`, { force: true })),
@@ -243,12 +261,16 @@ export class NativeZoneDriver implements ZoneDriver {
     return readLogs(this.paths.log(project, zone), this.log.maxFiles, opts);
   }
 
-  async remove(project: string, zone: string): Promise<void> {
+  async remove(project: string, zone: string, opts: { layers: boolean }): Promise<void> {
     const st = await this.status(project, zone);
     if (st.state === 'running' || st.state === 'restarting') {
       throw new HostError(`remove zone ${zone}: it is ${st.state}; stop it first`, { code: 'EBUSY' });
     }
     const dir = this.paths.zoneLib(project, zone);
+    if (!opts.layers) {
+      await rm(dirname(this.paths.log(project, zone)), { recursive: true, force: true });
+      if ((await readdir(dir).catch(() => ['x'])).length > 0) return;
+    }
     await rm(dir, { recursive: true, force: true });
     await rmdirIfEmpty(dirname(dir));
     await rmdirIfEmpty(dirname(dirname(dir)));

@@ -39,6 +39,9 @@ export function capabilityMask(zone: Zone): string {
   return mask.toString(16).padStart(16, '0');
 }
 
+/** A zone without a command idles (a place to `zonectl exec` into) until it is stopped. */
+export const IDLE = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+
 export function encodeHelperSpec(i: HelperSpecInput): Buffer {
   const z = i.zone;
   const records: string[][] = [
@@ -50,7 +53,7 @@ export function encodeHelperSpec(i: HelperSpecInput): Buffer {
     ['rootfs', i.rootfs],
     ['layer', i.upper, i.work],
     ['read_only', z.read_only ? '1' : '0'],
-    ...(z.command.length > 0 ? z.command : ['/bin/sh']).map((a) => ['arg', a]),
+    ...(z.command.length > 0 ? z.command : IDLE).map((a) => ['arg', a]),
     ...zoneEnvironment(z).map((e) => ['env', e]),
     ['workdir', z.workdir === '' ? '/' : z.workdir],
     ...(z.user === null ? [] : [['user', z.user]]),

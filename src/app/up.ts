@@ -1,0 +1,61 @@
+// `zonectl up`: take the project lock, observe, plan, and apply the plan with progress.
+// `down` is the same with nothing desired.
+
+import { lockFile } from '../host/state/lock.js';
+import type { DesiredState } from '../model/types.js';
+import { plan as diff } from '../plan/plan.js';
+import { hasErrors, type Plan } from '../plan/types.js';
+import { execute, type ExecuteEvents, type ExecuteResult } from '../reconcile/execute.js';
+import { observe } from '../reconcile/observe.js';
+import type { Host } from '../host/index.js';
+import { openProject, type ProjectOptions } from './project.js';
+
+export interface ApplyOptions extends ProjectOptions {
+  prune?: boolean;
+  /** down: also delete the zones' writable layers. */
+  volumes?: boolean;
+  /** Told the holder's pid when another run holds the lock. */
+  onWait?: (pid: number | null) => void;
+  /** Called with the plan before anything is applied; return false to apply nothing. */
+  onPlan?: (plan: Plan) => boolean;
+  events?: ExecuteEvents;
+  /** Wraps the execution (the live progress display runs around it). */
+  beforeApply?: (plan: Plan, run: () => Promise<ExecuteResult>) => Promise<ExecuteResult>;
+}
+
+export interface ApplyOutcome {
+  plan: Plan;
+  /** null when nothing was applied (no changes, or the plan had errors). */
+  result: ExecuteResult | null;
+}
+
+export async function up(opts: ApplyOptions): Promise<ApplyOutcome> {
+  const { desired, host } = await openProject(opts);
+  return apply(desired, host, opts);
+}
+
+export async function down(opts: ApplyOptions): Promise<ApplyOutcome> {
+  const { desired, host } = await openProject(opts);
+  const nothing: DesiredState = { ...desired, networks: {}, zones: {} };
+  return apply(nothing, host, { ...opts, prune: true }, true);
+}
+
+async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, removing = false): Promise<ApplyOutcome> {
+  const lock = await lockFile(host.state.lockPath(desired.project), opts.onWait);
+  let gone = false;
+  try {
+    const actual = await observe(host, desired.project);
+    const plan = diff(desired, actual, { prune: opts.prune ?? true });
+    if (opts.onPlan?.(plan) === false || hasErrors(plan)) return { plan, result: null };
+    const run = () => execute(plan, host, opts.events, { volumes: opts.volumes === true });
+    const result = plan.actions.length === 0 ? null : await (opts.beforeApply ? opts.beforeApply(plan, run) : run());
+    gone = removing && (result === null || result.ok);
+    return { plan, result };
+  } finally {
+    if (gone) {
+      // down: nothing of the project is left, not even its lock.
+      lock.removeAndRelease();
+      await host.state.removeProjectDir(desired.project);
+    } else lock.release();
+  }
+}

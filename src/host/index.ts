@@ -1,0 +1,49 @@
+// The host as reconcile sees it: one driver per kind of kernel object, the records, and the
+// facts the planner checks against. The one factory (createHost) picks the real drivers;
+// tests pass fakes (src/host/fake/).
+
+import { readFile } from 'node:fs/promises';
+import type { HostFacts } from '../model/actual.js';
+import { parseCpuset } from '../model/units.js';
+import type { CgroupDriver } from './cgroup/driver.js';
+import type { NetDriver } from './net/driver.js';
+import { StateStore } from './state/store.js';
+import type { ZoneDriver } from './zone/driver.js';
+
+export interface Host {
+  cgroup: CgroupDriver;
+  zones: ZoneDriver;
+  net: NetDriver;
+  state: StateStore;
+  facts(): Promise<HostFacts>;
+  now(): Date;
+}
+
+export interface HostOptions {
+  /** Where the cgroup hierarchies are (tests); default: detected from /proc/self/mountinfo. */
+  cgroupRoot?: string;
+  /** Default /run/zonectl. */
+  runDir?: string;
+  /** Default /var/lib/zonectl. */
+  libDir?: string;
+}
+
+export async function createHost(opts: HostOptions = {}): Promise<Host> {
+  const [{ createCgroupDriver }, { NativeZoneDriver }, { createNetDriver }] = await Promise.all([
+    import('./cgroup/index.js'),
+    import('./zone/native.js'),
+    import('./net/index.js'),
+  ]);
+  const cgroup = await createCgroupDriver(opts.cgroupRoot === undefined ? {} : { root: opts.cgroupRoot });
+  const state = new StateStore(opts.runDir);
+  const { ZonePaths } = await import('./zone/paths.js');
+  const zones = new NativeZoneDriver({ paths: new ZonePaths(opts.runDir, opts.libDir) });
+  const net = createNetDriver();
+  return { cgroup, zones, net, state, facts: () => hostFacts(net), now: () => new Date() };
+}
+
+/** Online CPUs and the host's IPv4 routes (not through zonectl's own interfaces). */
+async function hostFacts(net: NetDriver): Promise<HostFacts> {
+  const [online, routes] = await Promise.all([readFile('/sys/devices/system/cpu/online', 'utf8'), net.hostRoutes()]);
+  return { cpus: parseCpuset(online.trim()) ?? [], routes };
+}

@@ -1,0 +1,246 @@
+// Execute: maps each action of a plan to driver calls, in the plan's dependency order,
+// independent actions in parallel (bounded). It decides nothing: a failed action names the
+// resource, the step and the kernel's reason; its dependents are skipped; everything else
+// still converges. Every action can be run again after a crash at any point.
+
+import type { Host } from '../host/index.js';
+import type { ApplyReport, LimitOutcome } from '../host/cgroup/driver.js';
+import type { Limits, Network, Zone } from '../model/types.js';
+import { hostsFiles } from '../host/net/hosts.js';
+import { projectRules, zoneAttachments } from './rules.js';
+import { assertNever, type Action, type Plan, type ResourceId } from '../plan/types.js';
+
+export interface ExecuteEvents {
+  start?(action: Action): void;
+  /** A sub-step of an action (`create cgroup`, `start`...). */
+  step?(action: Action, step: string): void;
+  done?(action: Action, result: ActionResult): void;
+}
+
+export type ActionResult =
+  | { status: 'done'; outcomes: LimitOutcome[] }
+  | { status: 'failed'; step: string; error: Error }
+  | { status: 'skipped'; because: ResourceId };
+
+export interface ExecuteResult {
+  results: Map<ResourceId, ActionResult>;
+  ok: boolean;
+}
+
+/** A failure inside an action, naming the step that failed. */
+export class StepError extends Error {
+  override name = 'StepError';
+  constructor(
+    readonly step: string,
+    cause: unknown,
+  ) {
+    super(`${step}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+export interface ExecuteOptions {
+  /** Deleted zones lose their writable layers too (`down --volumes`); their logs always go. */
+  volumes?: boolean;
+  /** Actions run at once, at most (default 4). */
+  concurrency?: number;
+}
+
+export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+  const concurrency = opts.concurrency ?? 4;
+  const results = new Map<ResourceId, ActionResult>();
+  const pending = new Map(plan.actions.map((a) => [a.id, a]));
+  const running = new Map<ResourceId, Promise<void>>();
+
+  const run = async (a: Action): Promise<void> => {
+    events.start?.(a);
+    const outcomes: LimitOutcome[] = [];
+    let step = 'start';
+    const ctx: Ctx = {
+      ...ctxBase,
+      step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+        step = name;
+        events.step?.(a, name);
+        try {
+          return await fn();
+        } catch (err) {
+          throw err instanceof StepError ? err : new StepError(name, err);
+        }
+      },
+      report: (r: ApplyReport) => outcomes.push(...r.outcomes),
+    };
+    let result: ActionResult;
+    try {
+      await perform(a, ctx);
+      result = { status: 'done', outcomes };
+    } catch (err) {
+      result = { status: 'failed', step, error: err instanceof Error ? err : new Error(String(err)) };
+    }
+    results.set(a.id, result);
+    events.done?.(a, result);
+  };
+
+  const ctxBase = { host, project: plan.project, networks: plan.networks, volumes: opts.volumes === true };
+  // Every zone's /etc/hosts names the zones it shares a segment with: written before any
+  // zone starts, rewritten in place for running zones as peers come and go.
+  if (plan.actions.length > 0) {
+    await Promise.all(Object.entries(hostsFiles(plan.zones)).map(([zone, text]) => host.state.writeHosts(plan.project, zone, text)));
+  }
+  while (pending.size > 0 || running.size > 0) {
+    for (const a of [...pending.values()]) {
+      if (running.size >= concurrency) break;
+      const failedDep = a.after_actions.find((d) => {
+        const r = results.get(d);
+        return r !== undefined && r.status !== 'done';
+      });
+      if (failedDep) {
+        pending.delete(a.id);
+        const result: ActionResult = { status: 'skipped', because: failedDep };
+        results.set(a.id, result);
+        events.done?.(a, result);
+        continue;
+      }
+      if (!a.after_actions.every((d) => results.has(d) || !plan.actions.some((x) => x.id === d))) continue;
+      pending.delete(a.id);
+      const p = run(a).finally(() => running.delete(a.id));
+      running.set(a.id, p);
+    }
+    if (running.size > 0) await Promise.race(running.values());
+    else if (pending.size > 0 && [...pending.values()].every((a) => a.after_actions.some((d) => !results.has(d) && pending.has(d)))) {
+      throw new Error(`execute: no action can start (cycle among ${[...pending.keys()].join(', ')})`);
+    }
+  }
+  // The project's nftables table (NAT, published ports) follows the zones' final addresses.
+  if (plan.actions.length > 0) {
+    try {
+      await host.net.applyRules(plan.project, projectRules(plan.zones, plan.networks));
+    } catch (err) {
+      results.set('rules', { status: 'failed', step: 'apply nftables rules', error: err instanceof Error ? err : new Error(String(err)) });
+    }
+  }
+  return { results, ok: [...results.values()].every((r) => r.status === 'done') };
+}
+
+interface Ctx {
+  host: Host;
+  project: string;
+  networks: Record<string, Network>;
+  volumes: boolean;
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  report(r: ApplyReport): void;
+}
+
+async function perform(a: Action, cx: Ctx): Promise<void> {
+  switch (a.resource) {
+    case 'global':
+      return performGlobal(a, cx);
+    case 'network':
+      return performNetwork(a, cx);
+    case 'zone':
+      return performZone(a, cx);
+    default:
+      return assertNever(a.resource);
+  }
+}
+
+async function performGlobal(a: Action, cx: Ctx): Promise<void> {
+  const { host, project } = cx;
+  switch (a.kind) {
+    case 'create':
+    case 'update':
+    case 'replace': {
+      const limits = (a.desired as { limits: Limits }).limits;
+      cx.report(await cx.step('apply project limits', () => host.cgroup.ensureProject(project, limits)));
+      return;
+    }
+    case 'delete':
+      await cx.step('remove project networking', () => host.net.removeProject(project));
+      await cx.step('remove project cgroup', () => host.cgroup.removeProject(project));
+      await cx.step('remove project records', () => host.state.removeProject(project));
+      return;
+    default:
+      return assertNever(a);
+  }
+}
+
+async function performNetwork(a: Action, cx: Ctx): Promise<void> {
+  const { host, project } = cx;
+  switch (a.kind) {
+    case 'replace':
+      await cx.step('remove bridge', () => host.net.removeNetwork(project, a.name));
+      await cx.step('create bridge', () => host.net.ensureNetwork(project, a.desired as Network));
+      await cx.step('record', () => host.state.writeNetwork(project, a.desired as Network, host.now()));
+      return;
+    case 'create':
+    case 'update':
+      await cx.step('create bridge', () => host.net.ensureNetwork(project, a.desired as Network));
+      await cx.step('record', () => host.state.writeNetwork(project, a.desired as Network, host.now()));
+      return;
+    case 'delete':
+      await cx.step('remove bridge', () => host.net.removeNetwork(project, a.name));
+      await cx.step('remove record', () => host.state.removeNetwork(project, a.name));
+      return;
+    default:
+      return assertNever(a);
+  }
+}
+
+async function stopZone(cx: Ctx, name: string): Promise<void> {
+  const { host, project } = cx;
+  const record = await host.state.readZone(project, name);
+  const grace = record?.zone.stop_grace_period ?? 10_000;
+  await cx.step('stop', () => host.zones.stop(project, name, grace));
+  await cx.step('remove cgroup', () => host.cgroup.remove(project, name));
+  await cx.step('remove records', async () => {
+    await host.state.removeZone(project, name);
+    await host.state.removeHosts(project, name);
+  });
+}
+
+async function startZone(cx: Ctx, zone: Zone): Promise<void> {
+  const { host, project } = cx;
+  await cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
+  cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
+  // The network is plumbed before the command runs: start joins the prepared namespace.
+  const netns = await cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
+  await connect(cx, zone, netns);
+  const cgroupProcs = await host.cgroup.procsFiles(project, zone.name);
+  const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
+  const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
+  await cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs }));
+  await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
+}
+
+async function connect(cx: Ctx, zone: Zone, netns = cx.host.state.netnsPath(cx.project, zone.name)): Promise<void> {
+  await cx.step('connect networks', () => cx.host.net.convergeZone(cx.project, zone.name, netns, zoneAttachments(zone, cx.networks)));
+}
+
+async function performZone(a: Action, cx: Ctx): Promise<void> {
+  const { host, project } = cx;
+  switch (a.kind) {
+    case 'create': {
+      // A half-made zone from an interrupted run: clear it first, then create.
+      if ((await host.zones.status(project, a.name)).state !== 'absent') await stopZone(cx, a.name);
+      await startZone(cx, a.desired as Zone);
+      return;
+    }
+    case 'replace':
+      await stopZone(cx, a.name);
+      await startZone(cx, a.desired as Zone);
+      return;
+    case 'update': {
+      const zone = a.desired as Zone;
+      if (a.changes.some((c) => c.path === 'limits' || c.path.startsWith('limits.'))) {
+        cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
+      }
+      if (a.changes.some((c) => c.path.startsWith('networks.'))) await connect(cx, zone);
+      await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
+      return;
+    }
+    case 'delete':
+      await stopZone(cx, a.name);
+      await cx.step(cx.volumes ? 'remove logs and layers' : 'remove logs', () => host.zones.remove(project, a.name, { layers: cx.volumes }));
+      return;
+    default:
+      return assertNever(a);
+  }
+}

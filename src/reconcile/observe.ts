@@ -1,0 +1,69 @@
+// Observe: the host, read once, into a plain ActualState for the planner. The kernel is the
+// truth (cgroups, processes); records fill in only what it cannot tell.
+
+import type { ActualNetwork, ActualState, ActualZone, ZoneRunState } from '../model/actual.js';
+import type { Host } from '../host/index.js';
+import type { ZoneStatus } from '../host/zone/driver.js';
+
+export async function observe(host: Host, project: string): Promise<ActualState> {
+  const [facts, projects, cgroupZones, recordedZones, recordedNetworks] = await Promise.all([
+    host.facts(),
+    host.cgroup.projects(),
+    host.cgroup.list(project),
+    host.state.zones(project),
+    host.state.networks(project),
+  ]);
+  const hasProject = projects.includes(project);
+  const global = hasProject ? { limits: await host.cgroup.read(project, null) } : null;
+
+  const names = [...new Set([...cgroupZones, ...recordedZones])].sort();
+  const net = await host.net.observe(project, Object.fromEntries(names.map((n) => [n, host.state.netnsPath(project, n)])));
+  const zones: Record<string, ActualZone> = {};
+  await Promise.all(
+    names.map(async (name) => {
+      const hasCgroup = cgroupZones.includes(name);
+      const [record, status, limits, usage] = await Promise.all([
+        host.state.readZone(project, name),
+        host.zones.status(project, name),
+        hasCgroup ? host.cgroup.read(project, name) : null,
+        hasCgroup ? host.cgroup.usage(project, name) : null,
+      ]);
+      const run = runState(status);
+      zones[name] = {
+        name,
+        state: run.state,
+        pid: run.pid,
+        exit_code: run.exit_code,
+        started_at: run.started_at,
+        applied: record?.zone ?? null,
+        limits,
+        networks: net.zones[name] ?? {},
+        memory_current: usage?.memory.current ?? null,
+      };
+    }),
+  );
+
+  const networks: Record<string, ActualNetwork> = {};
+  for (const name of recordedNetworks) {
+    const record = await host.state.readNetwork(project, name);
+    if (record) networks[name] = { network: record.network, present: net.networks[name]?.up === true };
+  }
+  return { project, global, networks, zones: Object.fromEntries(Object.keys(zones).sort().map((k) => [k, zones[k]!])), host: facts };
+}
+
+function runState(s: ZoneStatus): { state: ZoneRunState; pid: number | null; exit_code: number | null; started_at: string | null } {
+  switch (s.state) {
+    case 'running':
+      return { state: 'running', pid: s.pid, exit_code: null, started_at: s.startedAt.toISOString() };
+    case 'restarting':
+      return { state: 'restarting', pid: null, exit_code: s.exitCode, started_at: null };
+    case 'exited':
+      return { state: 'exited', pid: null, exit_code: s.exitCode, started_at: null };
+    case 'absent':
+      return { state: 'stopped', pid: null, exit_code: null, started_at: null };
+    default: {
+      const never: never = s;
+      return never;
+    }
+  }
+}
