@@ -1,12 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: unit tests (no root, files in parallel) and integration tests (root, the
+// real kernel: one file at a time, since they share the host's cgroups, links and sysctls).
+// `npm test` runs unit, then integration.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Integration tests touch the real kernel: one file at a time.
-    fileParallelism: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    projects: [
+      { test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/integration/**'] } },
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000, hookTimeout: 120_000 } },
+    ],
   },
 });

@@ -1,10 +1,10 @@
 // The addon's rtnetlink half: the anti-spoofing program's encoding (no privileges), and each
 // request against the real kernel inside throwaway network namespaces (root).
 import { afterEach, describe, expect, it } from 'vitest';
-import { antispoofProgram, netExec, netSnapshot, type LinkInfo, type QdiscInfo } from '../../../src/native/net.js';
-import { SysError } from '../../../src/native/index.js';
-import { describeRoot } from '../../helpers/root.js';
-import { killAllThrowaway, throwawayNetns } from './throwaway-netns.js';
+import { antispoofProgram, netExec, netSnapshot, type LinkInfo, type QdiscInfo } from '../../src/native/net.js';
+import { SysError } from '../../src/native/index.js';
+import { describeRoot } from '../helpers/root.js';
+import { killAllThrowaway, throwawayNetns } from '../host/net/throwaway-netns.js';
 
 const BPF_JMP = 0x05;
 const BPF_JMP32 = 0x06;
