@@ -1,6 +1,6 @@
-// Live progress of an apply: one listr2 task per action, driven by the executor's events
-// (the executor decides order and concurrency; listr2 only shows it). On a terminal the
-// tasks redraw in place; without one, or with CI set, each step is a plain line.
+// Live progress of an apply: on a terminal, one listr2 task per action, driven by the
+// executor's events (the executor decides order and concurrency; listr2 only shows it);
+// without one, or with CI set, one plain line per finished action.
 
 import type { ActionResult, ExecuteEvents } from '../reconcile/execute.js';
 import type { Action, Plan } from '../plan/types.js';
@@ -17,8 +17,31 @@ function title(a: Action): string {
   return `${VERB[a.kind]} ${a.resource === 'global' ? `project ${a.name}` : `${a.resource} ${a.name}`}`;
 }
 
+const PAST: Record<Action['kind'], string> = { create: 'created', update: 'updated in place', replace: 'replaced', delete: 'deleted' };
+
+/** Without a terminal (or with CI set): one self-contained line per finished action. */
+function plainLines(write: (s: string) => void): Progress {
+  const started = new Map<string, number>();
+  return {
+    events: {
+      start: (a) => started.set(a.id, performance.now()),
+      done: (a, r) => {
+        const ms = Math.round(performance.now() - (started.get(a.id) ?? performance.now()));
+        const what = a.resource === 'global' ? `project ${a.name}` : `${a.resource} ${a.name}`;
+        if (r.status === 'done') {
+          const notes = r.outcomes.filter((o) => o.status !== 'applied').map((o) => `, ${o.limit} ${o.status}`).join('');
+          write(`${what}: ${PAST[a.kind]} in ${ms} ms${notes}\n`);
+        } else if (r.status === 'failed') write(`${what}: ${a.kind} failed at ${r.step}: ${r.error.message}\n`);
+        else write(`${what}: skipped (${r.because} failed)\n`);
+      },
+    },
+    run: (work) => work(),
+  };
+}
+
 export async function progress(plan: Plan, opts: { plain: boolean; quiet: boolean }): Promise<Progress> {
   if (opts.quiet) return { events: {}, run: (work) => work() };
+  if (opts.plain) return plainLines((s) => process.stdout.write(s));
   const { Listr } = await import('listr2');
   type Waiter = { resolve(r: ActionResult): void; setOutput(s: string): void };
   const waiters = new Map<string, Waiter>();
@@ -45,8 +68,6 @@ export async function progress(plan: Plan, opts: { plain: boolean; quiet: boolea
       concurrent: true,
       exitOnError: false,
       renderer: 'default',
-      fallbackRenderer: 'simple',
-      fallbackRendererCondition: opts.plain,
       rendererOptions: { collapseSubtasks: false },
     },
   );
