@@ -7,7 +7,10 @@ import { plan as diff } from '../plan/plan.js';
 import { hasErrors, type Plan } from '../plan/types.js';
 import { execute, type ExecuteEvents, type ExecuteResult } from '../reconcile/execute.js';
 import { observe } from '../reconcile/observe.js';
-import type { Host } from '../host/index.js';
+import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
+import { createHost, type Host } from '../host/index.js';
+import { unlimited } from '../model/limits.js';
 import { openProject, type ProjectOptions } from './project.js';
 
 export interface ApplyOptions extends ProjectOptions {
@@ -34,9 +37,20 @@ export async function up(opts: ApplyOptions): Promise<ApplyOutcome> {
   return apply(desired, host, opts);
 }
 
+/**
+ * down needs only the project's name: from the files, or from -p alone (so that a project
+ * whose files are gone or broken can still be taken down).
+ */
 export async function down(opts: ApplyOptions): Promise<ApplyOutcome> {
-  const { desired, host } = await openProject(opts);
-  const nothing: DesiredState = { ...desired, networks: {}, zones: {} };
+  let project: string;
+  try {
+    project = loadConfig(opts).desired.project;
+  } catch (err) {
+    if (!(err instanceof ConfigError) || opts.projectName === undefined) throw err;
+    project = opts.projectName;
+  }
+  const host = await createHost(opts);
+  const nothing: DesiredState = { project, files: [], global: { limits: unlimited() }, networks: {}, zones: {} };
   return apply(nothing, host, { ...opts, prune: true }, true);
 }
 

@@ -1,6 +1,7 @@
 // An in-memory CgroupDriver for reconciler tests: keeps the limits it was given, so that
 // read() returns them, and records every call.
 
+import { unlimited } from '../../model/limits.js';
 import type { Limits } from '../../model/types.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from '../cgroup/driver.js';
 import { HostError } from '../errors.js';
@@ -105,17 +106,4 @@ export class FakeCgroupDriver implements CgroupDriver {
   async projects(): Promise<string[]> {
     return [...this.groups.keys()].sort();
   }
-}
-
-export function unlimited(): Limits {
-  return {
-    cpus: null,
-    cpu_weight: 100,
-    cpuset: null,
-    memory: null,
-    memory_swap: 0,
-    memory_reservation: null,
-    pids: null,
-    io: { weight: 100, devices: {} },
-  };
 }
