@@ -1,0 +1,330 @@
+// Shared pieces of the benchmark scenarios: timing and statistics, machine facts, the results
+// file, cleanup that runs even on failure, and a leak check over everything a scenario may
+// create (cgroups, links, netns, mounts, records, processes under the names zb-*).
+//
+// Rules every scenario follows: compare cases interleaved in the same run, report min/median/
+// max and ratios of medians (never single absolute times), create kernel objects only under
+// zonectl's own names for zb-* projects or under zb* names, and clean up in a finally.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const RESULTS = join(root, 'bench', 'RESULTS.md');
+export const ZONECTL = [process.execPath, join(root, 'bin', 'zonectl.cjs')];
+/** Scratch space for projects and bundles; /tmp is local tmpfs or disk, never the repo. */
+export const SCRATCH = '/tmp/zb-bench';
+/** Every subnet a scenario uses lies inside this block (checked against the host's routes). */
+export const BENCH_BLOCK = '10.213.224.0/20';
+
+// ---------------------------------------------------------------- running and timing
+
+/** Run a command, return { status, stdout, stderr }; throws when check and it fails. */
+export function run(cmd, args = [], { check = true, input, env, cwd = root, timeout } = {}) {
+  const r = spawnSync(cmd, args, { cwd, env, input, encoding: 'utf8', maxBuffer: 64 << 20, timeout, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  if (check && r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().slice(-2000)}`);
+  return r;
+}
+
+export function zonectl(args, opts) {
+  return run(ZONECTL[0], [ZONECTL[1], ...args], opts);
+}
+
+/** Wall time in ms of one command (output discarded, failure is an error). */
+export function time(cmd, args = [], opts = {}) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? root, env: opts.env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().slice(-2000)}`);
+  return ms;
+}
+
+/** Time of an async or sync function, in ms. */
+export async function timeFn(fn) {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+export function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  return { n: s.length, min: s[0], median: s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2, p99: q(0.99), max: s.at(-1) };
+}
+
+/**
+ * Interleaved runs: each round runs every case once, in order, so load changes hit all alike.
+ * A case is { cmd, args, pre?(), post?(), skip? } (pre/post untimed) or { fn } (timed itself).
+ * Prints each case's stats as it finishes; returns { name: [ms...] }.
+ */
+export async function interleave(cases, runs, { warmup = 1, label = '' } = {}) {
+  const names = Object.keys(cases).filter((k) => !cases[k].skip);
+  const samples = Object.fromEntries(names.map((k) => [k, []]));
+  const once = async (c) => {
+    await c.pre?.();
+    try {
+      return c.fn ? await c.fn() : time(c.cmd, c.args, c);
+    } finally {
+      await c.post?.();
+    }
+  };
+  for (let i = 0; i < warmup; i++) for (const k of names) await once(cases[k]);
+  for (let i = 0; i < runs; i++) {
+    for (const k of names) samples[k].push(await once(cases[k]));
+    process.stdout.write(`\r${label}round ${i + 1}/${runs}`);
+  }
+  process.stdout.write('\n');
+  for (const k of names) {
+    const s = stats(samples[k]);
+    console.log(`  ${k.padEnd(52)} min ${fmt(s.min)}  median ${fmt(s.median)}  max ${fmt(s.max)} ms`);
+  }
+  return samples;
+}
+
+export const fmt = (ms, d = 1) => (ms === undefined || Number.isNaN(ms) ? '—' : ms.toFixed(d));
+export const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) + '×' : '—');
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------- machine facts
+
+export function loadavg() {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+/** The cgroup layout as this host mounts it: v1 controllers, and the unified mount with its controllers. */
+export function cgroupLayout() {
+  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  const v1 = [];
+  let unified = null;
+  for (const l of lines) {
+    const [pre, post] = l.split(' - ');
+    if (!post) continue;
+    const [fstype, , opts] = post.split(' ');
+    const mnt = pre.split(' ')[4];
+    if (fstype === 'cgroup') v1.push(opts.split(',').filter((o) => o !== 'rw' && o !== 'relatime' && o !== 'ro').join(','));
+    if (fstype === 'cgroup2') unified = mnt;
+  }
+  const ctl = unified ? readFileSync(join(unified, 'cgroup.controllers'), 'utf8').trim() : '';
+  if (v1.length === 0) return `v2 unified at ${unified} (controllers: ${ctl || 'none'})`;
+  return `hybrid: v1 (${v1.join(' ')})${unified ? ` + cgroup2 at ${unified} (controllers: ${ctl || 'none'})` : ''}`;
+}
+
+export function machineFacts() {
+  const ver = (cmd, args) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.split('\n')[0].trim() : 'not installed';
+  };
+  return {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? '?',
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    cgroups: cgroupLayout(),
+    node: process.version,
+    'load average at start': loadavg(),
+    NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS}); every node start pays for it` : 'not set',
+    zonectl: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} (${gitHead()})`,
+    peers: `${ver('crun', ['--version'])}; ${ver('runc', ['--version'])}; ${ver('bwrap', ['--version'])}; ${ver('unshare', ['--version'])}`,
+  };
+}
+
+function gitHead() {
+  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src', 'native'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+  return r.status === 0 ? `${r.stdout.trim()}${dirty ? '+uncommitted src changes' : ''}` : 'no git';
+}
+
+export function factsMarkdown(facts) {
+  return Object.entries(facts).map(([k, v]) => `- ${k}: ${v}`).join('\n');
+}
+
+// ---------------------------------------------------------------- results file
+
+/**
+ * Replace this scenario's section of bench/RESULTS.md (between <!-- bench:NAME --> markers),
+ * or append it; other scenarios' sections stay as their last run left them.
+ */
+export function writeSection(name, markdown) {
+  const begin = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const head = '# zonectl benchmarks: results\n\nWritten by `npm run bench` (or one scenario: `node bench/NAME.mjs`); each section is replaced by its scenario\'s last run. Timings are wall-clock ms on a shared machine: compare the ratios measured in the same run, not absolute times across sections.\n';
+  let text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : head;
+  const block = `${begin}\n${markdown.trim()}\n${end}`;
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i >= 0 && j > i) text = text.slice(0, i) + block + text.slice(j + end.length);
+  else text = `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(RESULTS, text);
+  console.log(`wrote section ${name} of ${RESULTS}`);
+}
+
+/** A markdown table of timing rows: [name, samples, extra columns...]. */
+export function statsTable(rows, extraHeads = []) {
+  const out = [`| case | n | min | median | max | ${extraHeads.join(' | ')}${extraHeads.length ? ' |' : ''}`, `| --- | --- | --- | --- | --- |${extraHeads.map(() => ' --- |').join('')}`];
+  for (const [name, xs, ...extra] of rows) {
+    const s = stats(xs);
+    out.push(`| ${name} | ${s.n} | ${fmt(s.min)} | ${fmt(s.median)} | ${fmt(s.max)} |${extra.map((e) => ` ${e} |`).join('')}`);
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- cleanup and leak check
+
+const cleanups = [];
+/** Register a cleanup; all run (last first) at the end of main(), on error and on SIGINT/SIGTERM. */
+export function onCleanup(fn) {
+  cleanups.push(fn);
+  return () => {
+    const i = cleanups.indexOf(fn);
+    if (i >= 0) cleanups.splice(i, 1);
+  };
+}
+
+async function runCleanups() {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop();
+    try {
+      await fn();
+    } catch (e) {
+      console.error(`cleanup failed: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+}
+
+/** Objects named for zb-* projects or zb* benchmark names, as the host shows them now. */
+export function benchObjects() {
+  const found = [];
+  for (const hier of safeReaddir('/sys/fs/cgroup')) {
+    const base = join('/sys/fs/cgroup', hier);
+    for (const d of safeReaddir(join(base, 'zonectl'))) if (d.startsWith('zb-')) found.push(`cgroup ${base}/zonectl/${d}`);
+    for (const d of safeReaddir(base)) if (d.startsWith('zb-')) found.push(`cgroup ${base}/${d}`);
+  }
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n');
+  for (const l of links) {
+    const name = l.split(': ')[1]?.split('@')[0];
+    if (name && (name.startsWith('zb') || / alias zonectl\/zb-/.test(l))) found.push(`link ${name}`);
+  }
+  for (const n of safeReaddir('/run/netns')) if (n.startsWith('zb')) found.push(`netns /run/netns/${n}`);
+  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mnt = l.split(' ')[4];
+    if (mnt && (mnt.startsWith('/run/zonectl/zb-') || mnt.includes('/zb-bench') || mnt.startsWith('/run/netns/zb'))) found.push(`mount ${mnt}`);
+  }
+  for (const d of safeReaddir('/run/zonectl')) if (d.startsWith('zb-')) found.push(`record /run/zonectl/${d}`);
+  for (const d of safeReaddir('/var/lib/zonectl/projects')) if (d.startsWith('zb-')) found.push(`layers /var/lib/zonectl/projects/${d}`);
+  for (const d of [...safeReaddir('/run/crun'), ...safeReaddir('/run/runc')]) if (d.startsWith('zb-')) found.push(`container ${d}`);
+  for (const p of safeReaddir('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (cmd.includes('/run/zonectl/zb-') || cmd.includes('zb-bench')) found.push(`process ${p} ${cmd.slice(0, 80)}`);
+  }
+  return found.sort();
+}
+
+function safeReaddir(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Fails (throws) when anything zb-* is left. */
+export function assertClean(when) {
+  const left = benchObjects();
+  if (left.length > 0) throw new Error(`leak check ${when}: left behind:\n  ${left.join('\n  ')}`);
+  console.log(`leak check ${when}: clean`);
+}
+
+/**
+ * The scenario's entry: checks that nothing zb-* is there before, runs body, always runs the
+ * registered cleanups, then checks that nothing is left. Sets the exit code on failure.
+ */
+export async function main(name, body) {
+  let failed = false;
+  const bail = (sig) => {
+    console.error(`\n${name}: ${sig}, cleaning up`);
+    runCleanups().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', bail);
+  process.once('SIGTERM', bail);
+  try {
+    assertClean(`before ${name}`);
+    mkdirSync(SCRATCH, { recursive: true });
+    await body();
+  } catch (e) {
+    failed = true;
+    console.error(`${name} failed: ${e instanceof Error ? e.stack : e}`);
+  } finally {
+    await runCleanups();
+    process.off('SIGINT', bail);
+    process.off('SIGTERM', bail);
+  }
+  try {
+    assertClean(`after ${name}`);
+  } catch (e) {
+    failed = true;
+    console.error(e.message);
+  }
+  if (failed) process.exitCode = 1;
+  return !failed;
+}
+
+/** Whether this module is the script node was started with. */
+export function isMain(url) {
+  return process.argv[1] !== undefined && fileURLToPath(url) === process.argv[1];
+}
+
+// ---------------------------------------------------------------- projects
+
+const ip4 = (s) => s.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+function cidrRange(c) {
+  const [a, p = '32'] = c.split('/');
+  const size = 2 ** (32 - Number(p));
+  const base = Math.floor(ip4(a) / size) * size;
+  return [base, base + size - 1];
+}
+
+/** Throws when a host route (other than the default) overlaps BENCH_BLOCK: the bench would shadow it. */
+export function assertBlockFree() {
+  const [lo, hi] = cidrRange(BENCH_BLOCK);
+  const clash = run('ip', ['-4', '-o', 'route', 'show', 'table', 'all'], { check: false }).stdout.split('\n').filter((l) => {
+    const words = l.trim().split(/\s+/);
+    const dst = ['local', 'broadcast', 'unicast', 'blackhole', 'unreachable', 'prohibit'].includes(words[0]) ? words[1] : words[0];
+    if (!dst || dst === 'default' || !/^\d/.test(dst)) return false;
+    const [a, b] = cidrRange(dst);
+    return a <= hi && b >= lo;
+  });
+  if (clash.length) throw new Error(`${BENCH_BLOCK} overlaps host routes (${clash.join('; ')}): choose another block`);
+}
+
+/** Write a project directory with zones.yaml; returns its path. */
+export function writeProject(name, yamlText) {
+  const dir = join(SCRATCH, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'zones.yaml'), yamlText);
+  return dir;
+}
+
+/** zonectl down --volumes of a project directory, tolerant (a cleanup). */
+export function downProject(dir) {
+  const r = zonectl(['-q', '-f', dir, 'down', '--volumes'], { check: false });
+  if (r.status !== 0) console.error(`down ${dir}: exit ${r.status}: ${r.stderr.trim()}`);
+}
+
+/** A zone block for YAML (sleep as the command: a started zone that stays up). */
+export function zoneYaml(name, { memory = '32M', pids = 32, cpus = 0.5, networks = [] } = {}) {
+  return `  ${name}:\n    root: sparse\n    command: ["/bin/sleep", "infinity"]\n    limits: { memory: ${memory}, pids: ${pids}, cpus: ${cpus} }\n    networks: [${networks.join(', ')}]\n`;
+}
