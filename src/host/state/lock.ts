@@ -1,6 +1,7 @@
 // The project lock: an exclusive flock(2) on RUN/PROJECT/lock, held for the length of an
 // apply. The kernel drops it when the holder dies, so a crash never leaves a stale lock.
-// Read-only commands never take it.
+// Read-only commands never take it. `up --watch` also holds RUN/PROJECT/watch.lock (tryLockFile)
+// for as long as it watches, so that a second watcher on the project is refused.
 
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -41,26 +42,42 @@ export async function lockFile(path: string, onWait?: (holderPid: number | null)
     if (sameFile(fd, path)) break;
     closeSync(fd);
   }
-  try {
-    ftruncateSync(fd, 0);
-    writeSync(fd, `${process.pid}\n`, 0);
-  } catch (err) {
+  return held(fd, path);
+}
+
+/**
+ * Takes the lock at `path` if nobody holds it; null when another process does (`up --watch`
+ * refuses to run twice on one project instead of waiting).
+ */
+export function tryLockFile(path: string): ProjectLock | null {
+  for (;;) {
+    let fd: number;
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      fd = openSync(path, 'a+', 0o600);
+    } catch (err) {
+      throw new HostError(`open lock ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
+    }
+    let got: boolean;
+    try {
+      got = tryFlock(fd);
+    } catch (err) {
+      closeSync(fd);
+      throw new HostError(`lock ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
+    }
+    if (!got) {
+      closeSync(fd);
+      return null;
+    }
+    // As in lockFile: the previous holder may have deleted the file before releasing it.
+    if (sameFile(fd, path)) return held(fd, path);
     closeSync(fd);
-    throw new HostError(`lock ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
   }
-  let held = true;
-  const release = (): void => {
-    if (!held) return;
-    held = false;
-    closeSync(fd); // closing the last descriptor releases the flock
-  };
-  return {
-    release,
-    removeAndRelease() {
-      if (held) rmSync(path, { force: true });
-      release();
-    },
-  };
+}
+
+/** The pid the holder of the lock at `path` recorded, if it can be read. */
+export function lockHolder(path: string): number | null {
+  return holderOf(path);
 }
 
 function sameFile(fd: number, path: string): boolean {
@@ -80,4 +97,28 @@ function holderOf(path: string): number | null {
   } catch {
     return null; // the holder may be writing it right now: the pid is only for the message
   }
+}
+
+/** Records this process as the holder of the lock on `fd`, and hands out its release. */
+function held(fd: number, path: string): ProjectLock {
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`, 0);
+  } catch (err) {
+    closeSync(fd);
+    throw new HostError(`lock ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err, path });
+  }
+  let holding = true;
+  const release = (): void => {
+    if (!holding) return;
+    holding = false;
+    closeSync(fd); // closing the last descriptor releases the flock
+  };
+  return {
+    release,
+    removeAndRelease() {
+      if (holding) rmSync(path, { force: true });
+      release();
+    },
+  };
 }

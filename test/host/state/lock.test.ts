@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lockFile } from '../../../src/host/state/lock.js';
+import { lockFile, lockHolder, tryLockFile } from '../../../src/host/state/lock.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -27,5 +27,20 @@ describe('project lock', () => {
     first.release();
     (await second).release();
     expect(taken).toBe(true);
+  });
+
+  it('tryLockFile: taken when free, null while held, and free again once the holder removed and released it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zonectl-lock-'));
+    dirs.push(dir);
+    const path = join(dir, 'proj', 'watch.lock');
+    const first = tryLockFile(path);
+    expect(first).not.toBeNull();
+    expect(lockHolder(path)).toBe(process.pid);
+    expect(tryLockFile(path)).toBeNull();
+    first?.removeAndRelease();
+    expect(existsSync(path)).toBe(false);
+    const again = tryLockFile(path);
+    expect(again).not.toBeNull();
+    again?.release();
   });
 });
