@@ -170,6 +170,10 @@ static int dev(const struct root *r) {
     snprintf(target, sizeof target, "/dev/%s", DEVICES[i]);
     if (mount_in(r, target, T_FILE, host, NULL, MS_BIND, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) < 0) return -1;
   }
+  /* A zone has no console of its own (its output goes to the supervisor's log, and exec -t
+   * gets a pty from the zone's devpts): /dev/console is a sink, never the host's console. */
+  if (mount_in(r, "/dev/console", T_FILE, "/dev/null", NULL, MS_BIND, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) < 0)
+    return -1;
   int devfd = at(r, "/dev", O_PATH | O_DIRECTORY);
   if (devfd < 0) return zerr_set(r->z, "open", "%s/dev", r->path);
   for (size_t i = 0; i < sizeof DEV_LINKS / sizeof DEV_LINKS[0]; i++)

@@ -284,7 +284,9 @@ describeRoot('zone runtime (real kernel)', () => {
     expect((await sh('masked', 'echo h > /proc/sysrq-trigger')).exitCode).not.toBe(0);
     expect((await sh('masked', 'touch /sys/x')).stderr).toMatch(/Read-only file system/);
     const dev = (await sh('masked', 'ls /dev')).stdout.split('\n').filter(Boolean).sort();
-    expect(dev).toEqual(['fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']);
+    // /dev/console is the null device: a sink, never the host's console
+    expect((await sh('masked', 'stat -c %t:%T /dev/console')).stdout.trim()).toBe('1:3');
+    expect(dev).toEqual(['console', 'fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']);
   });
 
   it('keeps the zone away from its init\'s host binary (/proc/1/exe, CVE-2019-5736)', async () => {
