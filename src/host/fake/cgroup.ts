@@ -1,10 +1,12 @@
 // An in-memory CgroupDriver for reconciler tests: keeps the limits it was given, so that
-// read() returns them, and records every call.
+// read() returns them, records every call, and can be made to fail on a given cgroup.
 
 import { unlimited } from '../../model/limits.js';
 import type { Limits } from '../../model/types.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from '../cgroup/driver.js';
 import { HostError } from '../errors.js';
+
+export type FakeCgroupCall = 'ensureProject' | 'create' | 'apply' | 'remove' | 'removeProject';
 
 export class FakeCgroupDriver implements CgroupDriver {
   readonly version = 2 as const;
@@ -12,6 +14,19 @@ export class FakeCgroupDriver implements CgroupDriver {
   /** project → (zone or '' for the project level) → limits. */
   readonly groups = new Map<string, Map<string, Limits>>();
   readonly members = new Map<string, number[]>();
+  private readonly failures: { zone: ZoneName; call: FakeCgroupCall; code: string }[] = [];
+
+  /** Make the next `call` on `zone` (null: the project level) fail with `code`. */
+  failOn(zone: ZoneName, call: FakeCgroupCall, code = 'EIO'): void {
+    this.failures.push({ zone, call, code });
+  }
+
+  private fail(project: string, zone: ZoneName, call: FakeCgroupCall): void {
+    const i = this.failures.findIndex((f) => f.zone === zone && f.call === call);
+    if (i < 0) return;
+    const { code } = this.failures.splice(i, 1)[0]!;
+    throw new HostError(`${call} cgroup zonectl/${project}${zone ? `/${zone}` : ''}: ${code}`, { code });
+  }
 
   private key(project: string, zone: ZoneName): string {
     return zone ?? '';
@@ -32,6 +47,7 @@ export class FakeCgroupDriver implements CgroupDriver {
 
   async ensureProject(project: string, limits: Limits): Promise<ApplyReport> {
     this.calls.push(`cgroup.ensureProject ${project}`);
+    this.fail(project, null, 'ensureProject');
     const g = this.groups.get(project) ?? new Map<string, Limits>();
     g.set('', structuredClone(limits));
     this.groups.set(project, g);
@@ -40,12 +56,14 @@ export class FakeCgroupDriver implements CgroupDriver {
 
   async create(project: string, zone: string): Promise<void> {
     this.calls.push(`cgroup.create ${project}/${zone}`);
+    this.fail(project, zone, 'create');
     const g = this.need(project, null);
     if (!g.has(zone)) g.set(zone, unlimited());
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
     this.calls.push(`cgroup.apply ${project}/${zone ?? ''}`);
+    this.fail(project, zone, 'apply');
     this.need(project, zone).set(this.key(project, zone), structuredClone(limits));
     return this.report(project, zone, limits);
   }
@@ -90,12 +108,14 @@ export class FakeCgroupDriver implements CgroupDriver {
 
   async remove(project: string, zone: string): Promise<void> {
     this.calls.push(`cgroup.remove ${project}/${zone}`);
+    this.fail(project, zone, 'remove');
     this.members.delete(`${project}/${zone}`);
     this.groups.get(project)?.delete(zone);
   }
 
   async removeProject(project: string): Promise<void> {
     this.calls.push(`cgroup.removeProject ${project}`);
+    this.fail(project, null, 'removeProject');
     this.groups.delete(project);
   }
 
