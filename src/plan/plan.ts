@@ -35,11 +35,14 @@ export function plan(desired: DesiredState, actual: ActualState, opts: PlanOptio
   checkCpuset(actual, 'global', desired.global.limits, diagnostics);
 
   // Networks.
+  // Networks getting a new bridge: zones plugged into them are plugged in again (a veth
+  // outlives its bridge, unenslaved, and looks unchanged otherwise).
   const replacedNetworks = new Set<string>();
   for (const [name, want] of sorted(desired.networks)) {
     const have = actual.networks[name];
     const id = `network.${name}`;
     if (!have || !have.present) {
+      replacedNetworks.add(name);
       actions.push({ kind: 'create', id, resource: 'network', name, cause: have ? 'the bridge is missing' : 'declared in the files', after_actions: [], desired: want });
       checkRoutes(actual, name, want, diagnostics);
       continue;
@@ -66,9 +69,15 @@ export function plan(desired: DesiredState, actual: ActualState, opts: PlanOptio
     }
     const changes = zoneChanges(have, want, replacedNetworks);
     const replacePaths = changes.filter((c) => c.rule === 'replace').map((c) => c.path);
-    const dead = have.state === 'exited' || have.state === 'stopped' || have.applied === null;
+    // A zone whose cgroup is gone runs unconfined: only a restart puts it back in one.
+    const dead = have.state === 'exited' || have.state === 'stopped' || have.applied === null || have.limits === null;
     if (replacePaths.length > 0 || dead) {
-      const cause = replacePaths.length > 0 ? `${replacePaths.join(', ')} changed` : have.applied === null ? 'zonectl has no record of how it was made' : have.state === 'exited' ? `it exited (code ${have.exit_code ?? '?'})` : 'it is not running';
+      const cause =
+        replacePaths.length > 0 ? `${replacePaths.join(', ')} changed`
+        : have.applied === null ? 'zonectl has no record of how it was made'
+        : have.state === 'exited' ? `it exited (code ${have.exit_code ?? '?'})`
+        : have.state === 'stopped' ? 'it is not running'
+        : 'its cgroup is missing';
       actions.push({ kind: 'replace', id, resource: 'zone', name, cause, after_actions: [], desired: want, changes, replace_paths: replacePaths });
     } else if (changes.length > 0) {
       actions.push({ kind: 'update', id, resource: 'zone', name, cause: `${changes.map((c) => c.path).join(', ')} changed`, after_actions: [], desired: want, changes });
