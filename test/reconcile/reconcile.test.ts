@@ -1,0 +1,215 @@
+// observe → plan → execute on the fake host: convergence, failures that name zone, step and
+// reason and skip only their dependents, the order of execution, repair of half-made zones.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FakeHost } from '../../src/host/fake/index.js';
+import { compactPlan } from '../../src/plan/render.js';
+import { resultText } from '../../src/ui/apply.js';
+import { desiredFrom } from '../helpers/state.js';
+import { expectConverged, expectOrderRespected, newHost, planOn, up } from './harness.js';
+
+const BASE = `
+networks:
+  front: { subnet: 10.213.1.0/24, gateway: true }
+  back: { subnet: 10.213.2.0/24 }
+zones:
+  web:
+    command: ["node", "/srv/web.js"]
+    limits: { cpus: 0.5, memory: 128M }
+    networks:
+      front: { address: 10.213.1.10, bandwidth: 20mbit }
+    depends_on: [api]
+  api:
+    command: /bin/api
+    networks: [front, back]
+    depends_on: [db]
+  db:
+    command: /bin/db
+    limits: { memory: 256M }
+    networks: [back]
+  cron:
+    command: /bin/cron
+    limits: { pids: 16 }
+`;
+
+let host: FakeHost;
+afterEach(async () => host?.dispose());
+
+describe('reconcile on the fake host', () => {
+  it('converges: a second plan after execute has no actions, and the host runs exactly the files', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    const first = await up(host, d);
+    expect(first.result.ok).toBe(true);
+    expect(first.plan.actions).toHaveLength(7);
+    expect([...first.result.results.values()].every((r) => r.status === 'done')).toBe(true);
+    await expectConverged(host, d);
+    expect(compactPlan(await planOn(host, d))).toBe('');
+    // Nothing was started twice, nothing stopped.
+    expect(host.zones.calls.filter((c) => c.startsWith('start '))).toHaveLength(4);
+    expect(host.zones.calls.filter((c) => c.startsWith('stop '))).toEqual([]);
+
+    const callsBefore = host.zones.calls.length + host.cgroup.calls.length + host.net.calls.length;
+    const again = await up(host, d);
+    expect(again.plan.actions).toEqual([]);
+    expect(host.zones.calls.length + host.cgroup.calls.length + host.net.calls.length).toBe(callsBefore);
+  });
+
+  it('a failed action names zone, step and reason; its dependents are skipped; unrelated zones still converge', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    host.zones.failOn('db', 'start', 'ENOSPC');
+    const run = await up(host, d);
+    expect(run.result.ok).toBe(false);
+    const db = run.result.results.get('zone.db');
+    expect(db?.status).toBe('failed');
+    expect(db?.status === 'failed' && db.step).toBe('start');
+    expect(db?.status === 'failed' && db.error.message).toMatch(/^start: start zone db: ENOSPC$/);
+    // api depends on db, web on api: both skipped, each naming what it waited for.
+    expect(run.result.results.get('zone.api')).toEqual({ status: 'skipped', because: 'zone.db' });
+    expect(run.result.results.get('zone.web')).toEqual({ status: 'skipped', because: 'zone.api' });
+    expect(run.result.results.get('zone.cron')?.status).toBe('done');
+    expect(host.zones.running('proj')).toEqual(['cron']);
+    expect(host.zones.calls.filter((c) => c.startsWith('start ')).sort()).toEqual(['start proj/cron', 'start proj/db']);
+    // What the user reads.
+    expect(resultText(run.plan, run.result)).toBe(
+      ['error: zone.db: start: start zone db: ENOSPC', 'skipped: zone.api: zone.db failed', 'skipped: zone.web: zone.api failed', 'some changes failed: run zonectl up again to resume from what is actually there', ''].join('\n'),
+    );
+    // The half-made db (cgroup, netns, veth, no process) is repaired by the next run, which resumes.
+    const next = await up(host, d);
+    expect(next.result.ok).toBe(true);
+    expect(compactPlan(next.plan).split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['replace zone.db', 'create zone.api', 'create zone.web']);
+    await expectConverged(host, d);
+    expect((await planOn(host, d)).actions).toEqual([]);
+  });
+
+  it('a failure in a cgroup step names the step; the zone converges on the next run', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    host.cgroup.failOn('cron', 'apply', 'EINVAL');
+    const run = await up(host, d);
+    const cron = run.result.results.get('zone.cron');
+    expect(cron?.status === 'failed' && [cron.step, cron.error.message]).toEqual(['apply limits', 'apply limits: apply cgroup zonectl/proj/cron: EINVAL']);
+    expect(host.zones.running('proj')).toEqual(['api', 'db', 'web']);
+    expect((await up(host, d)).result.ok).toBe(true);
+    await expectConverged(host, d);
+  });
+
+  it('executes in an order that respects after_actions, also with parallelism', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    const run = await up(host, d, { concurrency: 8 });
+    expectOrderRespected(run);
+    // The chain db → api → web is serial; cron and the networks need only the project.
+    const starts = run.events.filter((e) => e.startsWith('start ')).map((e) => e.slice(6));
+    expect(starts.indexOf('zone.db')).toBeLessThan(starts.indexOf('zone.api'));
+    expect(run.events.indexOf('done zone.db')).toBeLessThan(run.events.indexOf('start zone.api'));
+    expect(run.events.indexOf('done zone.api')).toBeLessThan(run.events.indexOf('start zone.web'));
+    // Independent actions do run together: cron started before db finished.
+    expect(run.events.indexOf('start zone.cron')).toBeLessThan(run.events.indexOf('done zone.db'));
+
+    // down: dependents stop before what they depend on.
+    const empty = { ...d, zones: {}, networks: {} };
+    const down = await up(host, empty);
+    expect(down.result.ok).toBe(true);
+    expectOrderRespected(down);
+    const stops = host.zones.calls.filter((c) => c.startsWith('stop ')).map((c) => c.split(' ')[1]);
+    expect(stops.indexOf('proj/web')).toBeLessThan(stops.indexOf('proj/api'));
+    expect(stops.indexOf('proj/api')).toBeLessThan(stops.indexOf('proj/db'));
+    await expectConverged(host, empty);
+    expect(host.zones.pinned.size).toBe(0);
+    expect(host.net.zones.get('proj')).toBeUndefined();
+  });
+
+  it('repairs a zone started but never recorded (crash between start and record)', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    await up(host, d);
+    const pid = host.zones.records.get('proj/cron')!.pid;
+    await host.state.removeZone('proj', 'cron');
+    const p = await planOn(host, d);
+    expect(compactPlan(p)).toMatch(/^replace zone\.cron/);
+    expect((await up(host, d)).result.ok).toBe(true);
+    expect(host.zones.records.get('proj/cron')!.pid).not.toBe(pid);
+    await expectConverged(host, d);
+  });
+
+  it('repairs a zone with records but no process (it died, or the supervisor record is gone)', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    await up(host, d);
+    host.zones.killZone('proj', 'db', 137);
+    host.zones.records.delete('proj/cron'); // records (spec, cgroup, netns) without any process
+    const p = await planOn(host, d);
+    const causes = Object.fromEntries(p.actions.map((a) => [a.id, `${a.kind}: ${a.cause}`]));
+    expect(causes).toEqual({ 'zone.db': 'replace: it exited (code 137)', 'zone.cron': 'replace: it is not running' });
+    expect((await up(host, d)).result.ok).toBe(true);
+    await expectConverged(host, d);
+    expect((await planOn(host, d)).actions).toEqual([]);
+  });
+
+  it('repairs a zone left half-made by a crash during create (cgroup and netns, no process, no record)', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    host.zones.failOn('web', 'start', 'EINTR');
+    await up(host, d);
+    expect(await host.cgroup.list('proj')).toContain('web');
+    expect(host.zones.pinned.has('proj/web')).toBe(true);
+    expect(await host.state.readZone('proj', 'web')).toBeNull();
+    expect((await up(host, d)).result.ok).toBe(true);
+    await expectConverged(host, d);
+  });
+
+  it('repairs a zone whose records outlived its cgroup (crash while deleting)', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    await up(host, d);
+    await host.zones.stop('proj', 'cron', 0);
+    await host.cgroup.remove('proj', 'cron');
+    // spec.json and hosts are left: the record says how it was made, the kernel has nothing.
+    const p = await planOn(host, d);
+    expect(compactPlan(p)).toMatch(/^replace zone\.cron/);
+    expect((await up(host, d)).result.ok).toBe(true);
+    await expectConverged(host, d);
+    // And pruning such a zone removes its records too.
+    await host.zones.stop('proj', 'cron', 0);
+    await host.cgroup.remove('proj', 'cron');
+    const without = desiredFrom(BASE.replace(/ {2}cron:\n.*\n.*\n/, ''));
+    expect(Object.keys(without.zones)).not.toContain('cron');
+    expect((await up(host, without)).result.ok).toBe(true);
+    await expectConverged(host, without);
+  });
+
+  it('restarts a running zone whose cgroup is gone inside a new one (it was no longer confined)', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    await up(host, d);
+    const pid = host.zones.records.get('proj/cron')!.pid;
+    host.cgroup.groups.get('proj')!.delete('cron');
+    const run = await up(host, d);
+    expect(run.result.ok, JSON.stringify([...run.result.results])).toBe(true);
+    expect(host.zones.records.get('proj/cron')!.pid).not.toBe(pid);
+    await expectConverged(host, d);
+    expect((await planOn(host, d)).actions).toEqual([]);
+  });
+
+  it('reverts drift made by hand: a limit, a deleted veth, a deleted bridge', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    await up(host, d);
+    const pids = Object.fromEntries(['web', 'api', 'db', 'cron'].map((z) => [z, host.zones.records.get(`proj/${z}`)!.pid]));
+    host.cgroup.groups.get('proj')!.get('db')!.memory = 1 << 30;
+    delete host.net.zones.get('proj')!.get('api')!.attachments.back;
+    // `ip link del` of a bridge: its veths stay, no longer enslaved to anything.
+    host.net.networks.get('proj')!.delete('front');
+    const callsBefore = host.net.calls.length;
+    const run = await up(host, d);
+    expect(run.result.ok).toBe(true);
+    // The new bridge gets its zones back: each one's veth is plugged in again.
+    const replugged = host.net.calls.slice(callsBefore).flatMap((c) => (c.call === 'attach' && c.network === 'front' ? [c.zone] : []));
+    expect(replugged.sort()).toEqual(['api', 'web']);
+    await expectConverged(host, d);
+    expect((await planOn(host, d)).actions).toEqual([]);
+    // All of it in place: no zone restarted.
+    expect(Object.fromEntries(['web', 'api', 'db', 'cron'].map((z) => [z, host.zones.records.get(`proj/${z}`)!.pid]))).toEqual(pids);
+  });
+});
