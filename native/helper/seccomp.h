@@ -1,12 +1,14 @@
-/* The default seccomp filter (privileges.seccomp: default): a deny-list in the spirit of
- * Docker's profile. Denied calls fail with EPERM; clone3 fails with ENOSYS so that libcs fall
- * back to clone, whose namespace flags are then checked; x32 and foreign-ABI calls are denied. */
+/* The default seccomp filter (privileges.seccomp: default): a deny-list after Docker's default
+ * profile. Denied calls fail with EPERM, and so does any call under another ABI (i386 or x32 on
+ * x86_64, arm32 on aarch64); clone3 fails with ENOSYS so that libcs fall back to clone, whose
+ * namespace flags are then checked. A capability the zone keeps re-allows the calls it is for,
+ * as in Docker (CAP_SYS_ADMIN: mounts and namespaces, CAP_SYS_TIME: the clock, ...). */
 #ifndef ZONECTL_SECCOMP_H
 #define ZONECTL_SECCOMP_H
 
 #include "err.h"
 
-/* Install it; needs no_new_privs (or CAP_SYS_ADMIN). */
-int seccomp_default(struct zerr *z);
+/* Install it for a zone that keeps `caps` (bit n = capability n); needs no_new_privs. */
+int seccomp_default(unsigned long long caps, struct zerr *z);
 
 #endif

@@ -77,7 +77,7 @@ int exec_command(const struct spec *s, char *const *argv, struct zerr *z) {
   if (chdir(s->workdir) < 0) return zerr_set(z, "chdir", "%s", s->workdir);
   /* no descriptor of the helper reaches the command; the sync pipe closes on exec */
   if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) return zerr_set(z, "close_range", "3..");
-  if (s->seccomp && seccomp_default(z) < 0) return -1;
+  if (s->seccomp && seccomp_default(s->caps, z) < 0) return -1;
   return exec_path(argv, s->env, z);
 }
 
