@@ -2,8 +2,9 @@
 // place that turns results and errors into output and exit codes.
 
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { LoadOptions } from '../config/load.js';
+import { parseDuration } from '../model/units.js';
 
 interface ProjectFlags {
   file?: string[];
@@ -99,8 +100,14 @@ export async function main(argv: string[]): Promise<number> {
     .description('plan, then apply with live progress; prunes what the files no longer declare')
     .option('--no-prune', 'keep zones and networks the files no longer declare')
     .option('--dry-run', 'only show the plan (same as zonectl plan)')
-    .action(async (opts: { prune: boolean; dryRun?: boolean }, cmd: Command) => {
-      code = await applyCommand('up', program, cmd, { prune: opts.prune, dryRun: opts.dryRun === true });
+    .option('--watch', 'after applying, watch the files (and .env, and new files in a -f DIR) and apply every change; revert drift')
+    .option('--debounce <ms>', 'with --watch: quiet time before a batch of file changes is applied (ms or a duration)', (v) => interval(v, 1), 100)
+    .option('--resync <interval>', 'with --watch: re-observe the host and revert drift this often (e.g. 30s; 0: never)', (v) => interval(v, 1000), 30_000)
+    .option('--hot-only', 'with --watch: apply only in-place changes and creations; replacements and deletions stay pending')
+    .option('--json', 'with --watch: one JSON object per reconcile, one per line')
+    .action(async (opts: { prune: boolean; dryRun?: boolean; watch?: boolean; debounce: number; resync: number; hotOnly?: boolean; json?: boolean }, cmd: Command) => {
+      if (opts.watch) code = await watchCommand(program, cmd, { prune: opts.prune, debounceMs: opts.debounce, resyncMs: opts.resync, hotOnly: opts.hotOnly === true, json: opts.json === true });
+      else code = await applyCommand('up', program, cmd, { prune: opts.prune, dryRun: opts.dryRun === true });
     });
 
   withProjectOptions(program.command('down'))
@@ -205,6 +212,54 @@ async function applyCommand(which: 'up' | 'down', program: Command, cmd: Command
   if (!outcome.result) return outcome.plan.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
   (outcome.result.ok ? process.stdout : process.stderr).write(ui.resultText(outcome.plan, outcome.result));
   return outcome.result.ok ? 0 : 1;
+}
+
+/** A duration (`30s`, `500ms`, `1m30s`) or a plain number of `unit` ms, as milliseconds. */
+function interval(value: string, unit: number): number {
+  if (/^[0-9]+(\.[0-9]+)?$/.test(value)) return Math.round(Number(value) * unit);
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new InvalidArgumentError(`"${value}" is not a duration (e.g. 30s, 500ms, 0)`);
+  }
+}
+
+/** `up --watch`: runs until SIGINT or SIGTERM, then exits 0 (the zones keep running). */
+async function watchCommand(program: Command, cmd: Command, opts: { prune: boolean; debounceMs: number; resyncMs: number; hotOnly: boolean; json: boolean }): Promise<number> {
+  const [{ watchProject }, { watchLine, watchJson }, { problemLines }] = await Promise.all([import('../app/watch.js'), import('../ui/watch.js'), import('../ui/problems.js')]);
+  const quiet = cmd.optsWithGlobals<{ quiet?: boolean }>().quiet === true;
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!stop.signal.aborted && !opts.json && !quiet) process.stderr.write(`${sig}: stopping the watch (the zones keep running)\n`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await watchProject({
+      ...loadOptions(program, cmd),
+      prune: opts.prune,
+      hotOnly: opts.hotOnly,
+      debounceMs: opts.debounceMs,
+      resyncMs: opts.resyncMs,
+      signal: stop.signal,
+      onWait: (pid) => process.stderr.write(`waiting for another zonectl run on this project${pid ? ` (pid ${pid})` : ''}...\n`),
+      onWatching: ({ project, paths }) => {
+        if (!opts.json && !quiet) process.stderr.write(`project ${project}: watching ${paths.join(', ')}\n`);
+      },
+      report: (r) => {
+        if (opts.json) return out(JSON.stringify(watchJson(r)));
+        if (r.problems.length > 0) process.stderr.write(problemLines(r.problems));
+        if (quiet && (r.status === 'applied' || r.status === 'unchanged') && r.warnings.length === 0) return;
+        if (r.trigger === 'resync' && r.status === 'unchanged' && r.warnings.length === 0) return; // no drift: nothing to say
+        out(watchLine(r));
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return 0;
 }
 
 /** Maps any error to output and an exit code: a user mistake never shows a stack trace. */

@@ -8,6 +8,7 @@
 //   netns/ZONE              the zone's pinned network namespace
 //   hosts/ZONE              the zone's /etc/hosts (bind-mounted read-only; rewritten in place)
 //   lock                    the project lock
+//   watch.lock              held by `up --watch` while it watches (one watcher per project)
 
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -75,6 +76,9 @@ export class StateStore {
 
   lockPath(project: string): string {
     return join(this.root, project, 'lock');
+  }
+  watchLockPath(project: string): string {
+    return join(this.root, project, 'watch.lock');
   }
 
   /** Projects that have records, sorted. */
