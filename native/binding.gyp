@@ -15,7 +15,8 @@
       "sources": [
         "helper/main.c", "helper/err.c", "helper/spec.c", "helper/proc.c", "helper/netns.c",
         "helper/rootfs.c", "helper/caps.c", "helper/zone.c", "helper/init.c",
-        "helper/supervise.c", "helper/log.c", "helper/record.c", "helper/exec.c", "helper/seccomp.c"
+        "helper/supervise.c", "helper/log.c", "helper/record.c", "helper/exec.c", "helper/seccomp.c",
+        "helper/userns.c"
       ],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-fno-strict-aliasing"],

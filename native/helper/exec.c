@@ -16,10 +16,11 @@
 #include "proc.h"
 #include "zone.h"
 
-static int enter(pid_t pid, struct zerr *z) {
+static int enter(const struct spec *s, pid_t pid, struct zerr *z) {
   int fds[8];
   /* open them all first: after joining the mount namespace /proc/PID is no longer the host's */
-  for (int i = 0; i < NAMESPACE_COUNT; i++) {
+  int count = s->userns_count ? NAMESPACE_COUNT : NAMESPACE_COUNT - 1; /* user is last */
+  for (int i = 0; i < count; i++) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, NAMESPACES[i].name);
     fds[i] = open(path, O_RDONLY | O_CLOEXEC);
@@ -30,7 +31,7 @@ static int enter(pid_t pid, struct zerr *z) {
     }
   }
   int rc = 0;
-  for (int i = 0; i < NAMESPACE_COUNT; i++) {
+  for (int i = 0; i < count; i++) {
     if (rc == 0 && setns(fds[i], NAMESPACES[i].flag) < 0)
       rc = zerr_set(z, "setns", "%s namespace of pid %d", NAMESPACES[i].name, (int)pid);
     close(fds[i]);
@@ -92,7 +93,7 @@ int exec_in_zone(const struct spec *s, pid_t init_pid, int tty, char **argv) {
     zerr_print(&z);
     return 125;
   }
-  if (cgroups_join(s->cgroups, &z) < 0 || enter(init_pid, &z) < 0) {
+  if (cgroups_join(s->cgroups, &z) < 0 || enter(s, init_pid, &z) < 0) {
     zerr_print(&z);
     return 125;
   }

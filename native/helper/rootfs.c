@@ -1,4 +1,5 @@
 #include "rootfs.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@ static const char *const USR_LINKS[] = {"bin", "sbin", "lib", "lib32", "lib64", 
 struct root {
   int fd;            /* O_PATH of the new root's top mount */
   const char *path;  /* for messages */
+  unsigned owner;    /* the host id of the zone's root (privileges.userns), else 0 */
   struct zerr *z;
 };
 
@@ -124,7 +126,9 @@ static int bind_ro(const struct root *r, const char *host, const char *target) {
 }
 
 static int tmpfs(const struct root *r, const char *target, const char *opts, unsigned long flags) {
-  return mount_in(r, target, T_DIR, "tmpfs", "tmpfs", flags, opts, 0);
+  char o[256];
+  if (r->owner) snprintf(o, sizeof o, "%s,uid=%u,gid=%u", opts, r->owner, r->owner);
+  return mount_in(r, target, T_DIR, "tmpfs", "tmpfs", flags, r->owner ? o : opts, 0);
 }
 
 static int overlay_opts(char *buf, size_t n, const char *lower, const struct spec *s, struct zerr *z) {
@@ -182,9 +186,9 @@ static int dev(const struct root *r) {
       return zerr_set(r->z, "symlink", "%s/dev/%s", r->path, DEV_LINKS[i][0]);
     }
   close(devfd);
-  if (mount_in(r, "/dev/pts", T_DIR, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-               "newinstance,ptmxmode=0666,mode=0620,gid=5", 0) < 0)
-    return -1;
+  char pts[96];
+  snprintf(pts, sizeof pts, "newinstance,ptmxmode=0666,mode=0620,gid=%u", r->owner + 5); /* tty */
+  if (mount_in(r, "/dev/pts", T_DIR, "devpts", "devpts", MS_NOSUID | MS_NOEXEC, pts, 0) < 0) return -1;
   return tmpfs(r, "/dev/shm", "mode=1777,size=65536k", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
@@ -248,12 +252,17 @@ static int read_only(const struct root *r, const struct spec *s) {
   return 0;
 }
 
-int rootfs_enter(const struct spec *s, struct zerr *z) {
+int rootfs_enter(const struct spec *s, int userns_fd, struct zerr *z) {
   /* nothing mounted here propagates back to the host, nor from the host into the zone */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return zerr_set(z, "mount", "/ private");
+  /* the lower layer, idmapped in place (in this mount namespace only): host root's files
+   * there are the zone root's; overlay takes it as it finds it */
+  if (userns_fd >= 0 && userns_idmap_mount(userns_fd, s->lower ? s->lower : "/etc", z) < 0) return -1;
   int rc;
   if (s->root == ROOT_SPARSE) {
-    rc = mount("tmpfs", s->rootfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755");
+    char opts[64] = "mode=755";
+    if (userns_fd >= 0) snprintf(opts, sizeof opts, "mode=755,uid=%u,gid=%u", s->userns_base, s->userns_base);
+    rc = mount("tmpfs", s->rootfs, "tmpfs", MS_NOSUID | MS_NODEV, opts);
   } else {
     char opts[4096];
     if (overlay_opts(opts, sizeof opts, s->lower, s, z) < 0) return -1;
@@ -261,7 +270,8 @@ int rootfs_enter(const struct spec *s, struct zerr *z) {
     rc = mount("overlay", s->rootfs, "overlay", MS_NODEV, opts);
   }
   if (rc < 0) return zerr_set(z, "mount", "%s on %s", s->root == ROOT_SPARSE ? "tmpfs" : "overlay", s->rootfs);
-  struct root r = {.fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), .path = s->rootfs, .z = z};
+  struct root r = {.fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), .path = s->rootfs, .z = z,
+                   .owner = userns_fd >= 0 ? s->userns_base : 0};
   if (r.fd < 0) return zerr_set(z, "open", "%s", s->rootfs);
   if (s->root == ROOT_SPARSE) {
     if (sparse_root(&r, s) < 0) goto fail;

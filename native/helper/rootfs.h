@@ -7,7 +7,9 @@
 #include "err.h"
 #include "spec.h"
 
-/* On success the process's root and cwd are the zone's root. */
-int rootfs_enter(const struct spec *s, struct zerr *z);
+/* On success the process's root and cwd are the zone's root. With a user namespace
+ * (userns_fd >= 0) the lower layer is idmapped through it and the root's tmpfs and devpts
+ * belong to the zone's root. */
+int rootfs_enter(const struct spec *s, int userns_fd, struct zerr *z);
 
 #endif

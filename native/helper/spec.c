@@ -11,7 +11,7 @@ static const struct { const char *key; int nargs; } KEYS[] = {
   {"version", 1}, {"project", 1}, {"zone", 1}, {"hostname", 1}, {"root", 2}, {"rootfs", 1},
   {"layer", 2}, {"read_only", 1}, {"arg", 1}, {"env", 1}, {"workdir", 1}, {"user", 1},
   {"bind", 3}, {"tmpfs", 2}, {"caps", 1}, {"cgroup", 1}, {"netns", 1}, {"state", 1},
-  {"log", 3}, {"restart", 2}, {"grace", 1}, {"seccomp", 1}, {"end", 0},
+  {"log", 3}, {"restart", 2}, {"grace", 1}, {"seccomp", 1}, {"userns", 2}, {"end", 0},
 };
 
 static int push(char ***list, int *n, char *v) {
@@ -122,6 +122,13 @@ int spec_parse(char *buf, long len, struct spec *s, struct zerr *z) {
     } else if (!strcmp(key, "seccomp")) {
       if (strcmp(v[0], "default") && strcmp(v[0], "unconfined")) return zerr_setn(z, EINVAL, "spec", "seccomp %.40s", v[0]);
       s->seccomp = !strcmp(v[0], "default");
+    } else if (!strcmp(key, "userns")) {
+      long long c;
+      /* the whole range inside the host's ids, never host root's */
+      if (num(v[0], 1, 0xfffffffeLL, &n) || num(v[1], 1, 0xfffffffeLL, &c) || n + c > 0xffffffffLL)
+        return zerr_setn(z, EINVAL, "spec", "userns %.20s %.20s", v[0], v[1]);
+      s->userns_base = (unsigned)n;
+      s->userns_count = (unsigned)c;
     } else if (!strcmp(key, "end")) ended = 1;
   }
   if (!ended) return zerr_setn(z, EINVAL, "spec", "truncated: no end record");

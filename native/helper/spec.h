@@ -37,6 +37,7 @@ struct spec {
   int nmounts;
   uint64_t caps;            /* bit n = capability n is kept */
   int seccomp;              /* 1 = the default filter (seccomp.c), 0 = unconfined */
+  unsigned userns_base, userns_count; /* privileges.userns (userns.h); count 0 = none */
   char **cgroups;           /* cgroup.procs files to join; NULL-terminated */
   const char *netns;        /* the pinned network namespace */
   const char *state_dir;    /* records */

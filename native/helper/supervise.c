@@ -16,6 +16,7 @@
 #include "log.h"
 #include "proc.h"
 #include "record.h"
+#include "userns.h"
 #include "zone.h"
 
 enum { BACKOFF_MIN_MS = 100, BACKOFF_MAX_MS = 10000, STABLE_MS = 10000 };
@@ -98,7 +99,14 @@ static int run_once(struct sup *u) {
     zerr_set(&u->err, "pipe2", "zone %s", s->zone);
     goto setup_failed;
   }
+  /* made here, in the host's pid namespace, where /proc/PID is the holder's */
+  int userns_fd = s->userns_count ? userns_create(s->userns_base, s->userns_count, &u->err) : -1;
+  if (s->userns_count && userns_fd < 0) {
+    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]);
+    goto setup_failed;
+  }
   pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+  if (userns_fd >= 0 && pid != 0) close(userns_fd);
   if (pid < 0) {
     zerr_set(&u->err, "clone", "CLONE_NEWPID for zone %s", s->zone);
     close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]);
@@ -109,7 +117,7 @@ static int run_once(struct sup *u) {
     close(logp[0]);
     close(u->sigfd);
     if (u->start_fd >= 0) close(u->start_fd);
-    zone_main(s, syncp[1], logp[1]);
+    zone_main(s, syncp[1], logp[1], userns_fd);
   }
   close(syncp[1]);
   close(logp[1]);

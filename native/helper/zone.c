@@ -17,9 +17,9 @@
 #include "seccomp.h"
 
 const struct ns_step NAMESPACES[] = {
-  /* {CLONE_NEWUSER, "user"}: privileges.userns, a later issue, goes first here */
   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},
   {CLONE_NEWNET, "net"},       {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mnt"},
+  {CLONE_NEWUSER, "user"}, /* only with privileges.userns, and last: see zone.h */
 };
 const int NAMESPACE_COUNT = sizeof NAMESPACES / sizeof NAMESPACES[0];
 
@@ -32,7 +32,7 @@ int cgroups_join(char *const *cgroups, struct zerr *z) {
 static int enter_namespaces(const struct spec *s, struct zerr *z) {
   for (int i = 0; i < NAMESPACE_COUNT; i++) {
     int flag = NAMESPACES[i].flag;
-    if (flag == CLONE_NEWPID) continue; /* clone() made it */
+    if (flag == CLONE_NEWPID || flag == CLONE_NEWUSER) continue; /* clone() made it; entered after the root */
     if (flag == CLONE_NEWNET) {
       if (netns_enter(s->netns, z) < 0) return -1;
     } else if (unshare(flag) < 0) {
@@ -87,7 +87,7 @@ static void fail(int sync_fd, const struct zerr *z, int code) {
   _exit(code);
 }
 
-void zone_main(const struct spec *s, int sync_fd, int log_fd) {
+void zone_main(const struct spec *s, int sync_fd, int log_fd, int userns_fd) {
   struct zerr z = {0};
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* the zone never outlives its supervisor */
   /* Not dumpable: the zone cannot open /proc/1/exe (this host binary: CVE-2019-5736) or /proc/1/mem. */
@@ -97,7 +97,19 @@ void zone_main(const struct spec *s, int sync_fd, int log_fd) {
     zerr_set(&z, "sethostname", "%s", s->hostname);
     fail(sync_fd, &z, 125);
   }
-  if (rootfs_enter(s, &z) < 0) fail(sync_fd, &z, 125);
+  if (rootfs_enter(s, userns_fd, &z) < 0) fail(sync_fd, &z, 125);
+  if (userns_fd >= 0) {
+    /* init too: pid 1 keeps no host privilege (nor host root's files) the zone could reach through it */
+    if (setns(userns_fd, CLONE_NEWUSER) < 0) {
+      zerr_set(&z, "setns", "user namespace %u:%u", s->userns_base, s->userns_count);
+      fail(sync_fd, &z, 125);
+    }
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+      zerr_set(&z, "setresuid", "0 in the user namespace (host %u)", s->userns_base);
+      fail(sync_fd, &z, 125);
+    }
+    close(userns_fd);
+  }
   pid_t child = fork();
   if (child < 0) {
     zerr_set(&z, "fork", "main process");

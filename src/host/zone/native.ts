@@ -4,7 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
 
@@ -12,6 +12,7 @@ import type { Zone } from '../../model/types.js';
 import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno, umount } from '../../native/index.js';
 import { HostError } from '../errors.js';
 import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneStartOptions, ZoneStatus } from './driver.js';
+import { IDS_PER_ZONE, IdRanges } from './idmap.js';
 import { ensureImage } from './image.js';
 import { readLogs } from './logs.js';
 import { ZonePaths } from './paths.js';
@@ -87,9 +88,11 @@ export class NativeZoneDriver implements ZoneDriver {
   readonly paths: ZonePaths;
   private readonly helper: string;
   private readonly log: { maxBytes: number; maxFiles: number };
+  private readonly ids: IdRanges;
 
   constructor(opts: NativeZoneDriverOptions = {}) {
     this.paths = opts.paths ?? new ZonePaths();
+    this.ids = new IdRanges(this.paths.libDir);
     this.helper = opts.helper ?? HELPER_PATH;
     this.log = opts.log ?? DEFAULT_LOG;
   }
@@ -116,7 +119,8 @@ export class NativeZoneDriver implements ZoneDriver {
       lower = img.dir;
       digest = img.digest;
     }
-    const layer = p.layer(project, name, zone.root, digest);
+    const userns = zone.privileges.userns;
+    const layer = p.layer(project, name, zone.root, digest, userns);
     const log = opts.log ?? this.log;
     await Promise.all([
       mkdir(p.rootfs(project, name), { recursive: true, mode: 0o700 }),
@@ -125,6 +129,12 @@ export class NativeZoneDriver implements ZoneDriver {
       mkdir(`${layer}/work`, { recursive: true, mode: 0o700 }),
       mkdir(dirname(p.log(project, name)), { recursive: true, mode: 0o700 }),
     ]);
+    let ids: { base: number; count: number } | undefined;
+    if (userns) {
+      ids = { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE };
+      // the top of the writable layer is the zone root's (what it writes is owned by its own ids)
+      await chown(`${layer}/upper`, ids.base, ids.base);
+    }
     const specPath = p.spec(project, name);
     const spec = encodeHelperSpec({
       project, zone, lower,
@@ -137,6 +147,7 @@ export class NativeZoneDriver implements ZoneDriver {
       logMaxBytes: log.maxBytes,
       logMaxFiles: log.maxFiles,
       cgroupProcs: opts.cgroupProcs ?? [],
+      ...(ids === undefined ? {} : { userns: ids }),
     });
     await writeFile(`${specPath}.tmp`, spec, { mode: 0o600 });
     await rename(`${specPath}.tmp`, specPath);
@@ -272,6 +283,7 @@ export class NativeZoneDriver implements ZoneDriver {
       if ((await readdir(dir).catch(() => ['x'])).length > 0) return;
     }
     await rm(dir, { recursive: true, force: true });
+    await this.ids.free(project, zone); // its layers are gone: so are the files its ids owned
     await rmdirIfEmpty(dirname(dir));
     await rmdirIfEmpty(dirname(dirname(dir)));
     const projects = dirname(dirname(dirname(dir)));

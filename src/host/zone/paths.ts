@@ -7,6 +7,9 @@
 //   RUN/PROJECT/netns/ZONE               the pinned network namespace
 //   LIB/images/SHA256                    unpacked images, shared, never written to
 //   LIB/projects/PROJECT/zones/ZONE/layer-KEY/{upper,work}   the copy-on-write layer per root
+//                                        (KEY ends in -userns for privileges.userns: its files
+//                                        belong to the zone's own host ids)
+//   LIB/userns                           host id ranges of userns zones (idmap.ts)
 //   LIB/projects/PROJECT/zones/ZONE/log/zone.log[.N]         the zone's output, rotated
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -47,12 +50,12 @@ export class ZonePaths {
     return join(this.libDir, 'projects', project, 'zones', zone);
   }
   /** One layer per root, so that a zone whose root changed never sees another root's writes. */
-  layer(project: string, zone: string, root: Root, imageDigest?: string): string {
+  layer(project: string, zone: string, root: Root, imageDigest?: string, userns = false): string {
     const key =
       root.kind === 'sparse' ? 'sparse'
       : root.kind === 'path' ? `path-${createHash('sha256').update(root.path).digest('hex').slice(0, 16)}`
       : `image-${(imageDigest ?? '').slice(0, 16)}`;
-    return join(this.zoneLib(project, zone), `layer-${key}`);
+    return join(this.zoneLib(project, zone), `layer-${key}${userns ? '-userns' : ''}`);
   }
   log(project: string, zone: string): string {
     return join(this.zoneLib(project, zone), 'log', 'zone.log');

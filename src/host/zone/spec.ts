@@ -18,6 +18,8 @@ export interface HelperSpecInput {
   logMaxBytes: number;
   logMaxFiles: number;
   cgroupProcs: readonly string[];
+  /** privileges.userns: the zone's ids 0..count-1 are host ids base..base+count-1 (idmap.ts). */
+  userns?: { base: number; count: number };
 }
 
 /** Environment every zone gets unless it sets the variable itself (as Docker does). */
@@ -68,6 +70,7 @@ export function encodeHelperSpec(i: HelperSpecInput): Buffer {
     ['restart', z.restart.policy, String(z.restart.policy === 'on-failure' ? (z.restart.max_retries ?? -1) : -1)],
     ['grace', String(z.stop_grace_period)],
     ['seccomp', z.privileges.seccomp],
+    ...(i.userns === undefined ? [] : [['userns', String(i.userns.base), String(i.userns.count)]]),
     ['end'],
   ];
   for (const r of records) {

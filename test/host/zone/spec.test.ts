@@ -73,6 +73,13 @@ describe('helper spec', () => {
     expect(capabilityMask(none)).toBe('0000000000000000');
   });
 
+  it('passes the zone\'s host id range for privileges.userns, and nothing without it', () => {
+    const fields = (i: typeof input) => encodeHelperSpec(i).toString('utf8').split('\0');
+    const withIds = fields({ ...input, userns: { base: 1_000_000_000, count: 65536 } });
+    expect(withIds.slice(withIds.indexOf('userns'), withIds.indexOf('userns') + 3)).toEqual(['userns', '1000000000', '65536']);
+    expect(fields(input)).not.toContain('userns');
+  });
+
   it('refuses a NUL inside a field', () => {
     expect(() => encodeHelperSpec({ ...input, zone: { ...zone, command: ['a\0b'] } })).toThrow(/arg contains a NUL/);
   });
@@ -96,6 +103,8 @@ describe('helper spec', () => {
     [['version', '1', 'end', 'zone', 'z'], /data after end/],
     [['version', '1', 'end'], /a required record is missing/],
     [['version', '1', 'seccomp', 'lenient', 'end'], /seccomp lenient/],
+    [['version', '1', 'userns', '0', '65536', 'end'], /userns 0 65536/], // host root is never mapped
+    [['version', '1', 'userns', '4294901760', '65536', 'end'], /userns 4294901760 65536/], // past the last id
   ])('the helper rejects a bad spec: %j', (fields, message) => {
     const r = helper(fields);
     expect(r.status).toBe(125);

@@ -4,7 +4,7 @@
 // check that cannot fail proves nothing. What each sandbox cannot show is listed and explained.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,10 @@ zones:
   probe:
     <<: *probe
     networks: { a: { address: 10.213.216.10 } }
+  probe-userns:
+    <<: *probe
+    privileges: { userns: true }
+    networks: { a: { address: 10.213.216.12 } }
   neighbor:
     <<: *probe
     command: [/probe/probe, listen, "${PORT}"]
@@ -148,6 +152,37 @@ describeRoot('escape suite (real kernel)', () => {
     console.log(`default zone:\n${r.out}`);
     expectAll(r, true, CHECKS);
     expect(r.code).toBe(0);
+  });
+
+  it('every escape attempt fails in a zone with privileges.userns', async () => {
+    const r = await inZone('probe-userns', ['/probe/probe', ...probeArgs('/tmp')]);
+    console.log(`userns zone:\n${r.out}`);
+    expectAll(r, true, CHECKS);
+    expect(r.code).toBe(0);
+    expect((await inZone('probe-userns', ['/probe/probe', 'connect', `10.213.216.11:${PORT}`])).code).toBe(0);
+  });
+
+  it('privileges.userns: root is an unprivileged host id; the layer, /etc, /proc, /sys and /dev work', async () => {
+    const base = Number(new RegExp(`^(\\d+) ${project} probe-userns$`, 'm').exec(readFileSync('/var/lib/zonectl/userns', 'utf8'))?.[1]);
+    expect(base).toBeGreaterThanOrEqual(1_000_000_000);
+    const script = 'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c "%u:%g" / /etc/hostname /tmp /dev; ' +
+      'echo x > /etc/zt-esc-written && stat -c "%u:%g" /etc/zt-esc-written; ls /proc/self/ns >/dev/null && echo proc; ' +
+      'cat /sys/class/net/lo/operstate; echo y > /dev/null && echo dev';
+    const r = await inZone('probe-userns', ['/bin/sh', '-c', script]);
+    const maps = r.out.split('\n').slice(0, 2).map((l) => l.trim().split(/\s+/).map(Number));
+    expect(maps).toEqual([[0, base, 65536], [0, base, 65536]]);
+    expect(r.out.split('\n').slice(2)).toEqual(['0', '0:0', '0:0', '0:0', '0:0', '0:0', 'proc', 'unknown', 'dev', '']);
+    // on the host, what the zone's root wrote belongs to the zone's range, not to root
+    const st = await driver.status(project, 'probe-userns');
+    if (st.state !== 'running') throw new Error('probe-userns is not running');
+    const upper = join(driver.paths.zoneLib(project, 'probe-userns'), 'layer-sparse-userns', 'upper');
+    expect(statSync(join(upper, 'zt-esc-written')).uid).toBe(base); // a sparse root's layer is its /etc
+    // the zone's init entered it too, as its root: no process of the zone runs as host root
+    expect(readFileSync(`/proc/${st.pid}/uid_map`, 'utf8').trim().split(/\s+/).map(Number)).toEqual([0, base, 65536]);
+    expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${st.pid}/status`, 'utf8'))?.[1]).toBe(String(base));
+    // the same reading in a default zone: its root is the host's root (the check can fail)
+    const plain = await inZone('probe', ['/bin/cat', '/proc/self/uid_map']);
+    expect(plain.out.trim().split(/\s+/)).toEqual(['0', '0', '4294967295']);
   });
 
   it('the checks bite in a weak sandbox: unshare --fork --pid --mount-proc --uts, as root', async () => {
