@@ -35,14 +35,11 @@ export function plan(desired: DesiredState, actual: ActualState, opts: PlanOptio
   checkCpuset(actual, 'global', desired.global.limits, diagnostics);
 
   // Networks.
-  // Networks getting a new bridge: zones plugged into them are plugged in again (a veth
-  // outlives its bridge, unenslaved, and looks unchanged otherwise).
   const replacedNetworks = new Set<string>();
   for (const [name, want] of sorted(desired.networks)) {
     const have = actual.networks[name];
     const id = `network.${name}`;
     if (!have || !have.present) {
-      replacedNetworks.add(name);
       actions.push({ kind: 'create', id, resource: 'network', name, cause: have ? 'the bridge is missing' : 'declared in the files', after_actions: [], desired: want });
       checkRoutes(actual, name, want, diagnostics);
       continue;
@@ -93,7 +90,9 @@ export function plan(desired: DesiredState, actual: ActualState, opts: PlanOptio
     for (const [name] of sorted(actual.networks)) {
       if (!desired.networks[name]) actions.push({ kind: 'delete', id: `network.${name}`, resource: 'network', name, cause: 'no longer declared in the files', after_actions: [] });
     }
-    if (!hasZones && actual.global) actions.push({ kind: 'delete', id: 'global', resource: 'global', name: desired.project, cause: 'the project has no zones', after_actions: [] });
+    // Deleting the project removes all its networking too: not while networks are declared.
+    const hasNetworks = Object.keys(desired.networks).length > 0;
+    if (!hasZones && !hasNetworks && actual.global) actions.push({ kind: 'delete', id: 'global', resource: 'global', name: desired.project, cause: 'the project has no zones', after_actions: [] });
   }
 
   linkDependencies(actions, zones, actual);

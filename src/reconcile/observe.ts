@@ -18,6 +18,14 @@ export async function observe(host: Host, project: string): Promise<ActualState>
 
   const names = [...new Set([...cgroupZones, ...recordedZones])].sort();
   const net = await host.net.observe(project, Object.fromEntries(names.map((n) => [n, host.state.netnsPath(project, n)])));
+  // A veth of a known zone that is not plugged in (off its bridge, or its zone end unreadable)
+  // is a broken attachment: shown with no address, so that the plan plugs it in again, or
+  // unplugs it when it is no longer wanted.
+  for (const o of net.orphans) {
+    if (!names.includes(o.zone)) continue;
+    const seen = (net.zones[o.zone] ??= {});
+    seen[o.network] ??= { address: '', mac: '', bandwidth: { ingress: null, egress: null } };
+  }
   const zones: Record<string, ActualZone> = {};
   await Promise.all(
     names.map(async (name) => {

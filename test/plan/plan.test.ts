@@ -102,15 +102,6 @@ describe('plan', () => {
     expect(p.actions.map((a) => `${a.kind} ${a.id}: ${a.cause}`)).toEqual(['replace zone.api: its cgroup is missing']);
   });
 
-  it('plugs the zones of a network whose bridge is missing into the new bridge', () => {
-    const d = desiredFrom(BASE);
-    const actual = converged(d);
-    actual.networks.front!.present = false;
-    const p = plan(d, actual);
-    expect(p.actions.map((a) => `${a.kind} ${a.id} after ${a.after_actions.join(',')}`)).toEqual(['create network.front after ', 'update zone.api after network.front', 'update zone.web after network.front']);
-    expect(p.actions[1]).toMatchObject({ changes: [{ path: 'networks.front', rule: 'in-place' }] });
-  });
-
   it('hot-plugs a network attachment', () => {
     const d = desiredFrom(BASE);
     const d2 = desiredFrom(BASE.replace('front: { address: 10.213.1.10 }', 'front: { address: 10.213.1.10 }\n      back: {}'));

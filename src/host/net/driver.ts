@@ -33,7 +33,7 @@ export interface NetObservation {
   networks: Record<string, ObservedNetwork>;
   /** zone → network → the attachment read from both ends of its veth. */
   zones: Record<string, Record<string, ObservedAttachment>>;
-  /** Host ends of the project's veths whose zone was not given (or whose netns is gone). */
+  /** Host ends of the project's veths whose zone was not given (or whose netns is gone), or that are not on their network's bridge. */
   orphans: { zone: string; network: string; ifname: string }[];
 }
 

@@ -23,6 +23,8 @@ interface FakeZone {
   netns: string;
   attachments: Record<string, ObservedAttachment>;
   defaultVia: string | null;
+  /** network → the bridge (its Network object) each veth is plugged into, as the kernel's master. */
+  plugged?: Record<string, Network>;
 }
 
 export class FakeNetDriver implements NetDriver {
@@ -54,7 +56,10 @@ export class FakeNetDriver implements NetDriver {
     this.fail('ensureNetwork', `network ${network.name}: bridge ${bridgeName(project, network.name)}`);
     let nets = this.networks.get(project);
     if (!nets) this.networks.set(project, (nets = new Map()));
-    nets.set(network.name, structuredClone(network));
+    // An existing bridge is kept (its veths stay plugged in); a new one starts empty.
+    const current = nets.get(network.name);
+    if (current) Object.assign(current, structuredClone(network));
+    else nets.set(network.name, structuredClone(network));
   }
 
   async removeNetwork(project: string, network: string): Promise<void> {
@@ -74,6 +79,7 @@ export class FakeNetDriver implements NetDriver {
     const z = zones.get(zone) ?? { netns, attachments: {}, defaultVia: null };
     z.netns = netns;
     z.attachments[network.name] = { address: a.address, mac: a.mac, bandwidth: { ingress: canonicalRate(a.bandwidth.ingress), egress: canonicalRate(a.bandwidth.egress) } };
+    (z.plugged ??= {})[network.name] = this.networks.get(project)!.get(network.name)!;
     if (opts.defaultRoute && network.gateway) {
       const c = parseCidr(network.subnet);
       if (!('error' in c)) z.defaultVia = formatIpv4(gatewayOf(c));
@@ -117,7 +123,9 @@ export class FakeNetDriver implements NetDriver {
     }
     for (const [zone, z] of [...this.projectZones(project)].sort()) {
       for (const [net, a] of Object.entries(z.attachments).sort()) {
-        if (netns[zone] === undefined) out.orphans.push({ zone, network: net, ifname: vethHostName(project, zone, net) });
+        // Not on its bridge (deleted, maybe made again since): not plugged in, as the kernel shows it.
+        const onBridge = z.plugged?.[net] !== undefined && z.plugged[net] === this.networks.get(project)?.get(net);
+        if (netns[zone] === undefined || !onBridge) out.orphans.push({ zone, network: net, ifname: vethHostName(project, zone, net) });
         else (out.zones[zone] ??= {})[net] = structuredClone(a);
       }
     }

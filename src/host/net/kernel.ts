@@ -180,9 +180,11 @@ export class KernelNetDriver implements NetDriver {
     const host = await snapshot(null, `observe project ${project}`, { qdiscs: true });
     const out: NetObservation = { networks: {}, zones: {}, orphans: [] };
     const veths: { zone: string; network: string; link: LinkInfo }[] = [];
+    const bridges = new Map<string, number>();
     for (const l of host.links) {
       const o = ownerOf(project, l.name, l.alias);
       if (o?.kind === 'bridge') {
+        bridges.set(o.network, l.index);
         const a = host.addrs.find((x) => x.index === l.index);
         const n: ObservedNetwork = { name: o.network, bridge: l.name, up: (l.flags & IFF_UP) !== 0, gateway: a ? `${a.address}/${a.prefix}` : null };
         out.networks[o.network] = n;
@@ -203,7 +205,9 @@ export class KernelNetDriver implements NetDriver {
       }
       for (const v of veths.filter((x) => x.zone === zone)) {
         const peer = inside ? peerOf(v.link, inside.links) : undefined;
-        if (!inside || !peer) {
+        // Not on its network's bridge (the bridge was deleted, and maybe made again): not
+        // plugged in, whatever its addresses say; attach plugs it in again.
+        if (!inside || !peer || v.link.master !== bridges.get(v.network)) {
           out.orphans.push({ zone, network: v.network, ifname: v.link.name });
           continue;
         }
