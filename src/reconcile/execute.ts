@@ -190,10 +190,7 @@ async function stopZone(cx: Ctx, name: string): Promise<void> {
   const grace = record?.zone.stop_grace_period ?? 10_000;
   await cx.step('stop', () => host.zones.stop(project, name, grace));
   await cx.step('remove cgroup', () => host.cgroup.remove(project, name));
-  await cx.step('remove records', async () => {
-    await host.state.removeZone(project, name);
-    await host.state.removeHosts(project, name);
-  });
+  await cx.step('remove records', () => host.state.removeZone(project, name));
 }
 
 async function startZone(cx: Ctx, zone: Zone): Promise<void> {
@@ -238,6 +235,8 @@ async function performZone(a: Action, cx: Ctx): Promise<void> {
     }
     case 'delete':
       await stopZone(cx, a.name);
+      // Not in stopZone: a replaced zone starts again with the hosts file written for it.
+      await cx.step('remove hosts file', () => host.state.removeHosts(project, a.name));
       await cx.step(cx.volumes ? 'remove logs and layers' : 'remove logs', () => host.zones.remove(project, a.name, { layers: cx.volumes }));
       return;
     default:
