@@ -123,7 +123,8 @@ export class StateStore {
   /** Removes the project's records once nothing of it is left (the lock stays until released). */
   async removeProject(project: string): Promise<void> {
     for (const sub of ['zones', 'networks', 'netns']) {
-      const left = await listDir(join(this.root, project, sub));
+      // A temporary file of a writer killed before its rename is no record.
+      const left = (await listDir(join(this.root, project, sub))).filter((f) => !f.endsWith('.tmp'));
       if (left.length > 0) return;
     }
     for (const sub of ['zones', 'networks', 'netns', 'hosts']) await removeTree(join(this.root, project, sub));
