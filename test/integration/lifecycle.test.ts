@@ -1,0 +1,368 @@
+// The lifecycle through the real CLI on the real kernel (root): up is idempotent, a limit
+// changes in place, a command change replaces, pruning, two runs serialise on the project
+// lock, SIGKILL of up at random moments converges on the next up, and down leaves nothing.
+// Each check reads its fact back from the kernel (/sys/fs/cgroup, /proc, /sys/class/net,
+// /proc/self/mountinfo, nft). Only this file's project (zt-lc-*) is ever touched; subnets are
+// in 10.213.200.0/21 and checked to be unrouted.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { createNetDriver } from '../../src/host/net/index.js';
+import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
+import { describeRoot } from '../helpers/root.js';
+
+const CLI = join(import.meta.dirname, '../../bin/zonectl.cjs');
+const project = `zt-lc-${randomBytes(3).toString('hex')}`;
+const RUN = `/run/zonectl/${project}`;
+const LIB = `/var/lib/zonectl/projects/${project}`;
+const CRASH_TRIALS = 20;
+
+interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+interface PsRow {
+  name: string;
+  state: string;
+  pid: number | null;
+  started_at: string | null;
+}
+
+describeRoot('lifecycle through the CLI (root, real kernel)', () => {
+  let dir = '';
+  let subnet = '';
+  /** Every host pid seen belonging to the project (zone inits, supervisors): none may outlive the suite. */
+  const seen = new Map<number, string>();
+
+  /** zonectl ARGS in the project's directory; `kill` SIGKILLs it after that many ms. */
+  function zonectl(args: string[], opts: { killAfterMs?: number } = {}): Promise<CliResult> {
+    const t0 = performance.now();
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, CI: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const timer = opts.killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
+      child.once('error', reject);
+      child.once('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 });
+      });
+    });
+  }
+
+  async function ok(args: string[]): Promise<CliResult> {
+    const r = await zonectl(args);
+    expect(r.code, `zonectl ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+    return r;
+  }
+
+  async function ps(): Promise<Record<string, PsRow>> {
+    const rows = JSON.parse((await ok(['ps', '--json'])).stdout) as PsRow[];
+    for (const r of rows) if (r.pid !== null) seen.set(r.pid, startTime(r.pid) ?? '');
+    for (const z of rows) {
+      const sup = /supervisor_pid=(\d+)/.exec(readIf(`${RUN}/zones/${z.name}/state`))?.[1];
+      if (sup !== undefined) seen.set(Number(sup), startTime(Number(sup)) ?? '');
+    }
+    return Object.fromEntries(rows.map((r) => [r.name, r]));
+  }
+
+  /** `plan --detailed-exitcode`: 0 nothing to do, 2 changes pending. */
+  async function planExit(extra: string[] = []): Promise<number | null> {
+    return (await zonectl(['plan', '--detailed-exitcode', ...extra])).code;
+  }
+
+  function files(zones: string, extra = ''): void {
+    writeFileSync(
+      join(dir, 'zones.yaml'),
+      `name: ${project}\ndefaults:\n  stop_grace_period: 1s\nnetworks:\n  lan: { subnet: ${subnet}, gateway: true, egress: nat }\n${extra}zones:\n${zones}`,
+    );
+  }
+
+  const zone = (name: string, body = ''): string => `  ${name}:\n    command: sleep 1000\n    networks: [lan]\n${body}`;
+
+  beforeAll(async () => {
+    const routes = (await createNetDriver().hostRoutes()).map((r) => parseCidr(r) as Cidr).filter((r) => r.prefix > 0);
+    const free = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `10.213.${200 + i}.0/24`).filter((s) => !routes.some((r) => overlaps(r, parseCidr(s) as Cidr)));
+    if (free.length === 0) throw new Error('every /24 of 10.213.200.0/21 is routed on this host; refusing to run');
+    subnet = free[randomInt(free.length)]!;
+    dir = mkdtempSync(join(tmpdir(), 'zonectl-lc-'));
+  });
+
+  afterEach(async () => {
+    const r = await zonectl(['down', '--volumes']);
+    expect(r.code, `down failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+  });
+
+  afterAll(async () => {
+    // Down once more even if a test failed half-way, then the leak check.
+    if (dir) await zonectl(['down', '--volumes']);
+    expect(leftovers()).toEqual([]);
+    // Supervisors are reparented to pid 1, which reaps them in its own time: an exited
+    // (zombie) one is gone as far as the zone is concerned.
+    const alive = [...seen].filter(([pid, start]) => start !== '' && startTime(pid) === start && procState(pid) !== 'Z');
+    expect(alive.map(([pid]) => `${pid} ${procState(pid)} ${readIf(`/proc/${pid}/cmdline`).replaceAll('\0', ' ')}`)).toEqual([]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('up twice: the second plans nothing and changes nothing (same pids, same start times)', async () => {
+    files(zone('web') + zone('api') + zone('db', '    depends_on: [api]\n'));
+    expect(await planExit()).toBe(2);
+    await ok(['up']);
+    const first = await ps();
+    expect(Object.values(first).map((z) => z.state)).toEqual(['running', 'running', 'running']);
+    expect(await planExit()).toBe(0);
+    const again = await ok(['up']);
+    expect(again.stdout).toContain('nothing to do');
+    expect(await ps()).toEqual(first);
+    for (const z of Object.values(first)) expect(existsSync(`/proc/${z.pid}`), `zone ${z.name} pid ${z.pid}`).toBe(true);
+  });
+
+  it('a limit change is one in-place update: the pid stays, the kernel has the new limit', async () => {
+    files(zone('web', '    limits: { memory: 64M, pids: 32 }\n') + zone('api'));
+    await ok(['up']);
+    const before = await ps();
+    expect(readLimit('web', 'memory')).toBe(64 * 1024 * 1024);
+    files(zone('web', '    limits: { memory: 96M, pids: 32 }\n') + zone('api'));
+    const plan = JSON.parse((await ok(['plan', '--json'])).stdout) as { actions: { kind: string; id: string; changes?: { path: string; applied: string }[] }[] };
+    expect(plan.actions.map((a) => `${a.kind} ${a.id} ${(a.changes ?? []).map((c) => `${c.path}:${c.applied}`).join(',')}`)).toEqual(['update zone.web limits.memory:in-place']);
+    await ok(['up']);
+    const after = await ps();
+    expect(after.web!.pid).toBe(before.web!.pid);
+    expect(after.web!.started_at).toBe(before.web!.started_at);
+    expect(after.api).toEqual(before.api);
+    // memory.limit_in_bytes (v1) or memory.max (v2) of zonectl/PROJECT/web
+    expect(readLimit('web', 'memory')).toBe(96 * 1024 * 1024);
+    expect(readLimit('web', 'pids')).toBe(32);
+    expect(await planExit()).toBe(0);
+  });
+
+  it('a command change is a replace: a new process, the old one gone', async () => {
+    files(zone('web') + zone('api'));
+    await ok(['up']);
+    const before = await ps();
+    files(zone('web').replace('sleep 1000', 'sleep 1001') + zone('api'));
+    const plan = JSON.parse((await ok(['plan', '--json'])).stdout) as { actions: { kind: string; id: string; replace_paths?: string[] }[] };
+    expect(plan.actions.map((a) => `${a.kind} ${a.id} ${(a.replace_paths ?? []).join(',')}`)).toEqual(['replace zone.web command']);
+    await ok(['up']);
+    const after = await ps();
+    expect(after.web!.state).toBe('running');
+    expect(after.web!.pid).not.toBe(before.web!.pid);
+    expect(existsSync(`/proc/${before.web!.pid}`)).toBe(false);
+    // The zone's init is the helper; the command runs below it, in the zone's cgroup.
+    expect(zonePids('web').some((p) => readIf(`/proc/${p}/cmdline`).includes('1001'))).toBe(true);
+    expect(after.api).toEqual(before.api);
+    expect(await planExit()).toBe(0);
+  });
+
+  it('a zone removed from the files is pruned (cgroup, netns pin, records, process); --no-prune keeps it', async () => {
+    files(zone('web') + zone('api'));
+    await ok(['up']);
+    const before = await ps();
+    files(zone('web'));
+    await ok(['up', '--no-prune']);
+    expect((await ps()).api).toEqual(before.api);
+    expect(await planExit(['--no-prune'])).toBe(0);
+    expect(await planExit()).toBe(2);
+    await ok(['up']);
+    expect(Object.keys(await ps())).toEqual(['web']);
+    expect(cgroupDirs().filter((d) => d.endsWith('/api'))).toEqual([]);
+    expect(cgroupDirs().filter((d) => d.endsWith('/web')).length).toBeGreaterThan(0);
+    expect(existsSync(`${RUN}/netns/api`)).toBe(false);
+    expect(existsSync(`${RUN}/zones/api`)).toBe(false);
+    expect(mounts().filter((m) => m.includes('/netns/api'))).toEqual([]);
+    expect(existsSync(`/proc/${before.api!.pid}`)).toBe(false);
+    expect(links().filter((l) => l.alias.startsWith(`zonectl/${project}/api/`))).toEqual([]);
+  });
+
+  it('two up at once serialise: the second waits for the lock, both succeed, the state is right', async () => {
+    // A zone that ignores SIGTERM: replacing it holds the lock for its whole grace period.
+    const stubborn = `  slow:\n    command: ["/bin/sh", "-c", "trap '' TERM; exec sleep 1000"]\n    stop_grace_period: 2s\n    networks: [lan]\n`;
+    files(stubborn + zone('web'));
+    await ok(['up']);
+    files(stubborn.replace('sleep 1000', 'sleep 1001') + zone('web'));
+    const a = zonectl(['up']);
+    await waitFor('the first up to take the lock', () => (lockHolderRunning() ? true : undefined));
+    const b = zonectl(['up']);
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.stderr).toMatch(/waiting for another zonectl run on this project \(pid \d+\)/);
+    expect(ra.stdout).toContain('1 to replace');
+    expect(rb.stdout).toContain('nothing to do');
+    expect(ra.ms).toBeGreaterThan(1500);
+    const z = await ps();
+    expect(z.slow!.state).toBe('running');
+    expect(zonePids('slow').some((p) => readIf(`/proc/${p}/cmdline`).includes('1001'))).toBe(true);
+    expect(await planExit()).toBe(0);
+  });
+
+  it('down leaves no cgroup, netns pin, mount, link, nft table or process of the project', async () => {
+    files(zone('web') + zone('api', '    ports: ["127.0.0.1:18080:80"]\n'));
+    await ok(['up']);
+    const z = await ps();
+    expect(cgroupDirs().length).toBeGreaterThan(0);
+    expect(links().length).toBe(3); // the bridge and two veths
+    expect(nftTables()).toEqual([`zonectl-${project}`]);
+    expect(mounts().length).toBe(2); // the netns pins
+    await ok(['down', '--volumes']);
+    expect(leftovers()).toEqual([]);
+    for (const r of Object.values(z)) expect(existsSync(`/proc/${r.pid}`), `pid ${r.pid} of ${r.name}`).toBe(false);
+  });
+
+  it(`SIGKILL of up at random moments while 10 zones start (${CRASH_TRIALS} trials): the next up converges`, async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `z${i}`);
+    const ten = (cmd: string): string => names.map((n, i) => zone(n, i >= 5 ? `    depends_on: [z${i - 5}]\n` : '').replace('sleep 1000', cmd)).join('');
+    files(ten('sleep 1000'));
+    // Calibrate: how long a clean up of the 10 zones takes here.
+    const clean = await ok(['up']);
+    expect(Object.values(await ps()).filter((r) => r.state === 'running')).toHaveLength(10);
+    const durations: number[] = [];
+    let command = 'sleep 1000';
+    for (let trial = 0; trial < CRASH_TRIALS; trial++) {
+      // Two trials in three start from nothing (kill during creation); every third replaces
+      // all ten (kill during stops and starts).
+      if (trial % 3 === 2) {
+        command = command === 'sleep 1000' ? 'sleep 1001' : 'sleep 1000';
+        files(ten(command));
+      } else {
+        // Whatever the previous crash left, down removes all of it.
+        await ok(['down', '--volumes']);
+        expect(leftovers(), `down after trial ${trial - 1}`).toEqual([]);
+      }
+      const delay = randomInt(Math.max(50, Math.round(clean.ms * 1.1)));
+      const killed = await zonectl(['up'], { killAfterMs: delay });
+      const t0 = performance.now();
+      const resumed = await zonectl(['up']);
+      durations.push(performance.now() - t0);
+      const ctx = `trial ${trial}, SIGKILL after ${delay} ms (${killed.signal ?? `exited ${killed.code}`}):\n${killed.stdout}${killed.stderr}\n--- then up:\n${resumed.stdout}${resumed.stderr}`;
+      expect(resumed.code, ctx).toBe(0);
+      const rows = await ps();
+      expect(Object.values(rows).filter((r) => r.state === 'running').map((r) => r.name).sort(), ctx).toEqual(names);
+      expect(await planExit(), ctx).toBe(0);
+      // Exactly the ten zones' objects: no half-made extras.
+      expect(links().length, ctx).toBe(11);
+      expect(mounts().length, ctx).toBe(10);
+      expect(supervisors().length, ctx).toBe(10);
+      for (const n of names) expect(zonePids(n).some((p) => readIf(`/proc/${p}/cmdline`).startsWith(`sleep\0${command.split(' ')[1]}`)), `${ctx}\nzone ${n} runs ${command}`).toBe(true);
+    }
+    console.log(`crash trials: ${CRASH_TRIALS}, clean up of 10 zones ${clean.ms.toFixed(0)} ms, recovering up ${Math.min(...durations).toFixed(0)}-${Math.max(...durations).toFixed(0)} ms`);
+  }, 180_000);
+
+  // ------------------------------------------------------------------ reading the kernel
+
+  function readIf(path: string): string {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  function startTime(pid: number): string | null {
+    const stat = readIf(`/proc/${pid}/stat`);
+    return stat === '' ? null : (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null);
+  }
+
+  /** The state letter of /proc/PID/stat (R, S, Z...), or '' when there is no such process. */
+  function procState(pid: number): string {
+    const stat = readIf(`/proc/${pid}/stat`);
+    return stat === '' ? '' : (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '');
+  }
+
+  /** Every hierarchy's zonectl/PROJECT directory and below that exists. */
+  function cgroupDirs(): string[] {
+    const roots = ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((d) => `/sys/fs/cgroup/${d}`)];
+    const out: string[] = [];
+    for (const r of roots) {
+      const base = `${r}/zonectl/${project}`;
+      if (!existsSync(base)) continue;
+      out.push(base, ...readdirSync(base, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${base}/${e.name}`));
+    }
+    return out;
+  }
+
+  /** A limit read from the zone's cgroup: memory.limit_in_bytes or memory.max, pids.max. */
+  function readLimit(z: string, which: 'memory' | 'pids'): number {
+    const candidates =
+      which === 'memory'
+        ? [`/sys/fs/cgroup/memory/zonectl/${project}/${z}/memory.limit_in_bytes`, `/sys/fs/cgroup/zonectl/${project}/${z}/memory.max`]
+        : [`/sys/fs/cgroup/pids/zonectl/${project}/${z}/pids.max`, `/sys/fs/cgroup/zonectl/${project}/${z}/pids.max`];
+    const file = candidates.find((f) => existsSync(f));
+    if (file === undefined) throw new Error(`no ${which} limit file for zone ${z} (${candidates.join(', ')})`);
+    return Number(readFileSync(file, 'utf8').trim());
+  }
+
+  /** Pids in the zone's cgroup (any hierarchy). */
+  function zonePids(z: string): number[] {
+    const pids = new Set<number>();
+    for (const d of cgroupDirs().filter((x) => x.endsWith(`/${z}`))) for (const p of readIf(`${d}/cgroup.procs`).split('\n').filter(Boolean)) pids.add(Number(p));
+    return [...pids];
+  }
+
+  /** Interfaces whose alias names this project (zn* bridges and veths). */
+  function links(): { name: string; alias: string }[] {
+    return readdirSync('/sys/class/net')
+      .filter((n) => n.startsWith('zn'))
+      .map((name) => ({ name, alias: readIf(`/sys/class/net/${name}/ifalias`).trim() }))
+      .filter((l) => l.alias === `zonectl/${project}` || l.alias.startsWith(`zonectl/${project}/`));
+  }
+
+  function mounts(): string[] {
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`/zonectl/${project}/`) || l.includes(`/zonectl/projects/${project}/`));
+  }
+
+  function nftTables(): string[] {
+    return execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(' ').pop() ?? '').filter((t) => t === `zonectl-${project}`);
+  }
+
+  /** Host processes of the project: its supervisors and inits (by their spec path), anything in its cgroups. */
+  function processes(): number[] {
+    const out = new Set<number>();
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      if (readIf(`/proc/${d}/cmdline`).includes(`${RUN}/`) || readIf(`/proc/${d}/cgroup`).includes(`/zonectl/${project}/`)) out.add(Number(d));
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
+  function supervisors(): number[] {
+    return processes().filter((p) => readIf(`/proc/${p}/cmdline`).includes(`${RUN}/`) && !readIf(`/proc/${p}/cgroup`).includes(`/zonectl/${project}/`));
+  }
+
+  /** The lock file names a live zonectl (the holder writes its pid once it has the lock). */
+  function lockHolderRunning(): boolean {
+    const pid = Number.parseInt(readIf(`${RUN}/lock`).trim(), 10);
+    return pid > 0 && readIf(`/proc/${pid}/cmdline`).includes('zonectl.cjs');
+  }
+
+  function leftovers(): string[] {
+    return [
+      ...cgroupDirs().map((d) => `cgroup ${d}`),
+      ...(existsSync(RUN) ? [`run dir ${RUN}: ${readdirSync(RUN).join(' ')}`] : []),
+      ...(existsSync(LIB) ? [`lib dir ${LIB}`] : []),
+      ...mounts().map((m) => `mount ${m}`),
+      ...links().map((l) => `link ${l.name} (${l.alias})`),
+      ...nftTables().map((t) => `nft table ${t}`),
+      ...processes().map((p) => `process ${p}: ${readIf(`/proc/${p}/cmdline`).replaceAll('\0', ' ')}`),
+    ];
+  }
+
+  async function waitFor<T>(what: string, f: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const v = f();
+      if (v !== undefined) return v;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+});
