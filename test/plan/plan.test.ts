@@ -131,6 +131,12 @@ zones:
     expect(plan(only, converged(d), { prune: false }).actions.map((a) => a.id)).toEqual(['zone.solo']);
   });
 
+  it('keeps the project (and so its bridges) while networks are declared without zones', () => {
+    const d = desiredFrom(BASE);
+    const onlyNetworks = { ...d, zones: {} };
+    expect(compactPlan(plan(onlyNetworks, converged(d)))).toBe('delete zone.web\ndelete zone.api after zone.web');
+  });
+
   it('down: an empty desired state deletes everything, the project last', () => {
     const d = desiredFrom(BASE);
     const none = desiredFrom('name: shop\n');
