@@ -64,6 +64,10 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
     const run = () => execute(plan, host, opts.events, { volumes: opts.volumes === true });
     const result = plan.actions.length === 0 ? null : await (opts.beforeApply ? opts.beforeApply(plan, run) : run());
     gone = removing && (result === null || result.ok);
+    // down --volumes: also the layers and logs of zones stopped by an earlier plain down.
+    if (gone && opts.volumes) {
+      for (const zone of await host.zones.storedZones(desired.project)) await host.zones.remove(desired.project, zone, { layers: true });
+    }
     return { plan, result };
   } finally {
     if (gone) {

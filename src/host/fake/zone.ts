@@ -134,6 +134,10 @@ export class FakeZoneDriver implements ZoneDriver {
     })();
   }
 
+  async storedZones(project: string): Promise<string[]> {
+    return [...this.stored].filter((k) => k.startsWith(`${project}/`)).map((k) => k.slice(project.length + 1)).sort();
+  }
+
   async remove(project: string, zone: string, opts: { layers: boolean }): Promise<void> {
     const k = key(project, zone);
     this.calls.push(`remove ${k}${opts.layers ? ' layers' : ''}`);

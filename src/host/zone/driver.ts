@@ -63,6 +63,8 @@ export interface ZoneDriver {
   exec(project: string, zone: string, argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** The zone's stdout and stderr, oldest first. */
   logs(project: string, zone: string, opts?: LogOptions): AsyncIterable<Buffer>;
+  /** Zones of the project that have logs or writable layers on disk (they outlive stop), sorted. */
+  storedZones(project: string): Promise<string[]>;
   /** Delete what outlives stop: the zone's logs, and with `layers` its writable layers too (`down --volumes`). */
   remove(project: string, zone: string, opts: { layers: boolean }): Promise<void>;
 }

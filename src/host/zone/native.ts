@@ -272,6 +272,14 @@ export class NativeZoneDriver implements ZoneDriver {
     return readLogs(this.paths.log(project, zone), this.log.maxFiles, opts);
   }
 
+  async storedZones(project: string): Promise<string[]> {
+    const dir = dirname(this.paths.zoneLib(project, 'x'));
+    return (await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [];
+      throw new HostError(`list ${dir}: ${e.code ?? String(e)}`, { cause: e, path: dir });
+    })).sort();
+  }
+
   async remove(project: string, zone: string, opts: { layers: boolean }): Promise<void> {
     const st = await this.status(project, zone);
     if (st.state === 'running' || st.state === 'restarting') {
