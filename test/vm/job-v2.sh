@@ -20,9 +20,9 @@ step_start=$SECONDS
 node node_modules/vitest/vitest.mjs run --config test/vm/vitest.config.ts --project cgroup-v2
 echo "job: step 1 (cgroup v2 suite) took $((SECONDS - step_start))s"
 
-# Step 2: end to end with the CLI (issue 10): `zonectl up` of a 2-zone project, a hot limit
-# change, stats, a contained OOM kill, down leaving nothing. It needs `zonectl up`, which
-# does not exist yet; the step runs as soon as the command and the test file are there.
+# Step 2: end to end with the CLI (issue 10, test/vm/e2e/cli.vm.ts): `zonectl up` of a
+# 2-zone project with limits and a network, a hot limit change, stats, a contained OOM kill,
+# down leaving nothing. It runs when this build has `zonectl up` and the test file is there.
 commands=$(node bin/zonectl.cjs --help 2>/dev/null || true)
 if grep -qE '^  up( |$)' <<<"$commands"; then
   if compgen -G 'test/vm/e2e/*.vm.ts' >/dev/null; then

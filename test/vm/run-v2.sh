@@ -32,9 +32,19 @@ TMO=${ZONECTL_VM_TIMEOUT:-420}
 WATCHDOG=$((TMO - 60))
 SMP=${ZONECTL_VM_SMP:-2}
 MEM=${ZONECTL_VM_MEM:-2G}
-# Modules the guest loads at boot (no autoloading there). virtio_blk: the scratch disk
-# /dev/vda that io.max tests need. Add netfilter, macvlan... here when zonectl uses them.
-MODULES=(virtio_pci virtio_blk 9pnet_virtio 9p overlay veth bridge dummy)
+# Modules the guest loads at boot, in order (no autoloading there; each one's dependencies
+# come from modules.dep, soft dependencies do not). virtio_blk: the scratch disk /dev/vda
+# that io.max tests need. veth, bridge: zonectl's segments. The per-project nftables table
+# (src/host/net/nft.ts): nf_tables (needs libcrc32c, whose crc32c algorithm is only a soft
+# dependency: crc32c_generic first), nft_chain_nat for its nat chains (pulls nf_nat and
+# nf_conntrack), nft_masq for egress: nat, nft_nat and nft_fib_inet for published ports.
+# tc (src/host/net/kernel.ts): sch_ingress (the clsact qdisc), cls_bpf (the anti-spoofing
+# classifier, direct-action: no act_bpf), sch_tbf (bandwidth).
+MODULES=(
+  virtio_pci virtio_blk 9pnet_virtio 9p overlay veth bridge dummy
+  crc32c_generic nf_tables nft_chain_nat nft_masq nft_nat nft_fib_inet
+  sch_ingress cls_bpf sch_tbf
+)
 
 START=$SECONDS
 log() { printf 'run-v2 [%3ds]: %s\n' $((SECONDS - START)) "$*" >&2; }
