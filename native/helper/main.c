@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 static int usage(void) {
   dprintf(2, "usage: zonectl-helper start SPECFILE\n"
              "       zonectl-helper netns PIN\n"
+             "       zonectl-helper hostname INIT_PID NAME\n"
              "       zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]\n");
   return 2;
 }
@@ -121,9 +123,31 @@ static int netns_cmd(const char *pin) {
   return 0;
 }
 
+/* hostname changes in place: enter the zone's uts namespace (through its init) and set it. */
+static int hostname_cmd(const char *pidtext, const char *name) {
+  struct zerr z = {0};
+  char *end;
+  long pid = strtol(pidtext, &end, 10);
+  if (*end || pid <= 0 || !*name || strlen(name) > 64) return usage();
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/ns/uts", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) zerr_set(&z, "open", "%s", path);
+  else if (setns(fd, CLONE_NEWUTS) < 0) zerr_set(&z, "setns", "%s", path);
+  else if (sethostname(name, strlen(name)) < 0) zerr_set(&z, "sethostname", "%s", name);
+  if (fd >= 0) close(fd);
+  if (z.err) {
+    print_error(&z);
+    return 1;
+  }
+  printf("ok\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 3 && !strcmp(argv[1], "start") && argc == 3) return start(argv[2]);
   if (argc == 3 && !strcmp(argv[1], "netns")) return netns_cmd(argv[2]);
+  if (argc == 4 && !strcmp(argv[1], "hostname")) return hostname_cmd(argv[2], argv[3]);
   if (argc >= 2 && !strcmp(argv[1], "exec")) return exec_cmd(argc, argv);
   return usage();
 }

@@ -171,10 +171,35 @@ setup_failed:
   return 125;
 }
 
+/* The restart policy in force: STATE_DIR/restart ("no 0", "always -1", "on-failure N") when
+ * zonectl wrote one (restart changes in place), else the spec's. */
+static void policy(const struct sup *u, enum restart_policy *p, int *max) {
+  *p = u->s->restart;
+  *max = u->s->max_retries;
+  char path[4096], buf[64], name[16];
+  snprintf(path, sizeof path, "%s/restart", u->s->state_dir);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  int m;
+  if (sscanf(buf, "%15s %d", name, &m) != 2 || m < -1) return;
+  if (!strcmp(name, "no")) *p = RESTART_NO;
+  else if (!strcmp(name, "always")) *p = RESTART_ALWAYS;
+  else if (!strcmp(name, "on-failure")) *p = RESTART_ON_FAILURE;
+  else return;
+  *max = m;
+}
+
 static int should_restart(const struct sup *u, int code) {
-  switch (u->s->restart) {
+  enum restart_policy p;
+  int max;
+  policy(u, &p, &max);
+  switch (p) {
   case RESTART_ALWAYS: return 1;
-  case RESTART_ON_FAILURE: return code != 0 && (u->s->max_retries < 0 || u->rec.restarts < u->s->max_retries);
+  case RESTART_ON_FAILURE: return code != 0 && (max < 0 || u->rec.restarts < max);
   case RESTART_NO: break;
   }
   return 0;

@@ -230,6 +230,16 @@ async function performZone(a: Action, cx: Ctx): Promise<void> {
         cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
       }
       if (a.changes.some((c) => c.path.startsWith('networks.'))) await connect(cx, zone);
+      const hot = new Set(a.changes.map((c) => c.path));
+      if (hot.has('hostname') || hot.has('restart') || hot.has('stop_grace_period')) {
+        await cx.step('reconfigure', () =>
+          host.zones.reconfigure(project, zone.name, {
+            ...(hot.has('hostname') ? { hostname: zone.hostname } : {}),
+            ...(hot.has('restart') ? { restart: zone.restart } : {}),
+            ...(hot.has('stop_grace_period') ? { stopGraceMs: zone.stop_grace_period } : {}),
+          }),
+        );
+      }
       await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
       return;
     }

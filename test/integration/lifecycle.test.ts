@@ -145,6 +145,37 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     expect(await planExit()).toBe(0);
   });
 
+  it('hostname, restart and stop_grace_period change in place: the zone keeps running, the new values hold', async () => {
+    files(zone('web', '    restart: "no"\n'));
+    await ok(['up']);
+    const before = await ps();
+    files(zone('web', '    restart: always\n    hostname: web2\n    stop_grace_period: 3s\n'));
+    const plan = JSON.parse((await ok(['plan', '--json'])).stdout) as { actions: { kind: string; changes?: { path: string; applied: string }[] }[] };
+    expect(plan.actions.map((a) => `${a.kind} ${(a.changes ?? []).map((c) => `${c.path}:${c.applied}`).join(',')}`)).toEqual([
+      'update hostname:in-place,restart:in-place,stop_grace_period:in-place',
+    ]);
+    await ok(['up']);
+    const after = await ps();
+    expect(after.web!.pid).toBe(before.web!.pid);
+    // the uts name, read back from the zone itself
+    expect((await ok(['exec', 'web', '--', 'hostname'])).stdout.trim()).toBe('web2');
+    // the new restart policy: the zone's main process dies and the supervisor starts it again
+    // (with the old policy, "no", the zone would stay exited)
+    const main = zonePids('web').find((p) => readIf(`/proc/${p}/cmdline`).includes('sleep'));
+    expect(main).toBeDefined();
+    process.kill(main!, 'SIGKILL');
+    let restarted: PsRow | undefined;
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      const z = (await ps()).web;
+      if (z?.state === 'running' && z.pid !== before.web!.pid) {
+        restarted = z;
+        break;
+      }
+    }
+    expect(restarted, 'the zone was restarted under its new policy').toBeDefined();
+    expect(await planExit()).toBe(0);
+  });
+
   it('a command change is a replace: a new process, the old one gone', async () => {
     files(zone('web') + zone('api'));
     await ok(['up']);

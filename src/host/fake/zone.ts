@@ -5,7 +5,7 @@
 // zone's process dying, a record left without its process).
 
 import type { Zone } from '../../model/types.js';
-import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneStartOptions, ZoneStatus } from '../zone/driver.js';
+import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from '../zone/driver.js';
 import { HostError } from '../errors.js';
 
 export type FakeZoneCall = 'start' | 'prepareNetwork' | 'stop' | 'status' | 'exec' | 'logs' | 'remove';
@@ -132,6 +132,12 @@ export class FakeZoneDriver implements ZoneDriver {
     return (async function* () {
       if (have) yield Buffer.from(`${zone} started\n`);
     })();
+  }
+
+  async reconfigure(project: string, zone: string, changes: ZoneReconfiguration): Promise<void> {
+    this.calls.push(`reconfigure ${key(project, zone)} ${Object.keys(changes).sort().join(',')}`);
+    const r = this.records.get(key(project, zone));
+    if (changes.hostname !== undefined && r?.state !== 'running') throw new HostError(`set hostname of zone ${zone}: the zone is not running`, { code: 'ESRCH' });
   }
 
   async storedZones(project: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 // The ZoneDriver: turns one zone of the desired state into real processes, and back.
 // Independent of cgroups: the caller (reconcile) passes the cgroup.procs files to join.
 
-import type { Zone } from '../../model/types.js';
+import type { RestartPolicy, Zone } from '../../model/types.js';
 
 export interface ZoneStartOptions {
   /** cgroup.procs files every process of the zone joins (from the cgroup driver); none by default. */
@@ -48,6 +48,13 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/** The fields of a running zone that change in place, without restarting it. */
+export interface ZoneReconfiguration {
+  hostname?: string;
+  restart?: RestartPolicy;
+  stopGraceMs?: number;
+}
+
 export interface ZoneDriver {
   /** Start the zone; resolves once its command was exec'd, rejects with the reason otherwise. Stale records are cleaned first. */
   start(project: string, zone: Zone, opts?: ZoneStartOptions): Promise<StartedZone>;
@@ -59,6 +66,8 @@ export interface ZoneDriver {
   /** SIGTERM, up to graceMs, then SIGKILL to every process of the zone; unpin its netns and remove its records. Idempotent. */
   stop(project: string, zone: string, graceMs: number): Promise<void>;
   status(project: string, zone: string): Promise<ZoneStatus>;
+  /** Apply hot fields to a running zone: its hostname, and the restart policy and grace period its supervisor follows. */
+  reconfigure(project: string, zone: string, changes: ZoneReconfiguration): Promise<void>;
   /** Run argv inside the running zone (its namespaces, cgroups, root, env and privileges); resolves with its exit code. */
   exec(project: string, zone: string, argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** The zone's stdout and stderr, oldest first. */

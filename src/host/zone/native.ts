@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import type { Zone } from '../../model/types.js';
 import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno, umount } from '../../native/index.js';
 import { HostError } from '../errors.js';
-import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneStartOptions, ZoneStatus } from './driver.js';
+import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from './driver.js';
 import { IDS_PER_ZONE, IdRanges } from './idmap.js';
 import { ensureImage } from './image.js';
 import { readLogs } from './logs.js';
@@ -76,6 +76,11 @@ async function openVerified(pid: number, start: string): Promise<number | null> 
     return null;
   }
   return fd;
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  await writeFile(`${file}.tmp`, content, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }
 
 async function rmdirIfEmpty(dir: string): Promise<void> {
@@ -200,7 +205,7 @@ export class NativeZoneDriver implements ZoneDriver {
     if (!opts.keepNetns) await this.unpin(p.netns(project, zone));
     const run = p.zoneRun(project, zone);
     await Promise.all(
-      ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp', 'stop_grace_ms'].map((f) => rm(`${run}/${f}`, { force: true })),
+      ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp', 'stop_grace_ms', 'stop_grace_ms.tmp', 'restart', 'restart.tmp'].map((f) => rm(`${run}/${f}`, { force: true })),
     );
     await rmdirIfEmpty(p.rootfs(project, zone));
     await rmdirIfEmpty(run);
@@ -270,6 +275,26 @@ export class NativeZoneDriver implements ZoneDriver {
 
   logs(project: string, zone: string, opts: LogOptions = {}): AsyncIterable<Buffer> {
     return readLogs(this.paths.log(project, zone), this.log.maxFiles, opts);
+  }
+
+  async reconfigure(project: string, zone: string, changes: ZoneReconfiguration): Promise<void> {
+    const run = this.paths.zoneRun(project, zone);
+    // The supervisor reads these files when it needs them (an exit, a stop): no signal needed.
+    if (changes.restart !== undefined) {
+      const r = changes.restart;
+      await writeAtomic(`${run}/restart`, `${r.policy} ${r.policy === 'on-failure' ? (r.max_retries ?? -1) : r.policy === 'always' ? -1 : 0}\n`);
+    }
+    if (changes.stopGraceMs !== undefined) await writeAtomic(`${run}/stop_grace_ms`, String(Math.max(0, Math.round(changes.stopGraceMs))));
+    if (changes.hostname !== undefined) {
+      const st = await this.status(project, zone);
+      if (st.state !== 'running') throw new HostError(`set hostname of zone ${zone}: the zone is not running`, { code: 'ESRCH' });
+      const out = await runHelper(this.helper, ['hostname', String(st.pid), changes.hostname]);
+      if (out.code !== 0) {
+        const err = /^error (\d+) (\S+)\t(.*)$/.exec(out.stdout.trim());
+        const cause = err ? sysErrorFromErrno(Number(err[1]), err[2] ?? '?', err[3] ?? '') : undefined;
+        throw new HostError(`set hostname of zone ${zone}: ${err ? `${err[2]} ${err[3]}: ${cause?.code}` : (out.stderr || out.stdout).trim()}`, { cause, ...(cause ? { code: cause.code } : {}) });
+      }
+    }
   }
 
   async storedZones(project: string): Promise<string[]> {
