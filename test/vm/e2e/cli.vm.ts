@@ -171,7 +171,10 @@ describe(`zonectl CLI end to end on cgroup v2 (project ${project}, subnet ${subn
   });
 
   it('up creates both zones, running, with their network', () => {
-    ok('up');
+    const out = ok('up');
+    expect(out).toMatch(new RegExp(`project ${project}: 4 to add, 0 to change, 0 to replace, 0 to destroy`));
+    // every limit applied: an absent control file (a controller not enabled) says "infeasible"
+    expect(out).not.toMatch(/infeasible/);
     const rows = ps();
     expect([...rows.keys()].sort()).toEqual(['hog', 'steady']);
     for (const zone of ['hog', 'steady']) runningPid(zone);
@@ -213,7 +216,9 @@ describe(`zonectl CLI end to end on cgroup v2 (project ${project}, subnet ${subn
     const before = runningPid('steady');
     writeFileSync(file, zonesFile('96M'));
     const out = ok('up');
+    expect(out).toMatch(new RegExp(`project ${project}: 0 to add, 1 to change, 0 to replace, 0 to destroy`));
     expect(out).toMatch(/steady: updated in place/);
+    expect(out).not.toMatch(/infeasible/);
     expect(control(join(zoneDir('steady'), 'memory.max'))).toBe(String(96 * MiB));
     expect(runningPid('steady')).toBe(before);
     expect(control(join(zoneDir('hog'), 'memory.max'))).toBe(String(32 * MiB));
