@@ -228,7 +228,7 @@ export function benchObjects() {
     } catch {
       continue; // gone meanwhile
     }
-    if (cmd.includes('/run/zonectl/zb-') || cmd.includes('zb-bench')) found.push(`process ${p} ${cmd.slice(0, 80)}`);
+    if (cmd.includes('/run/zonectl/zb-')) found.push(`process ${p} ${cmd.slice(0, 80)}`);
   }
   return found.sort();
 }

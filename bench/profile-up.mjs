@@ -116,6 +116,10 @@ if (isMain(import.meta.url)) {
       for (const [k, v] of up.steps) add(`up     ${k}`, v);
       add('up   TOTAL', up.total);
       for (const [k, v] of sumCalls(up.calls)) add(`up   call ${k}`, v);
+      const noop = await profileUp(dir);
+      for (const [k, v] of noop.phases) add(`noop ${k}`, v);
+      add('noop TOTAL', noop.total);
+      for (const [k, v] of sumCalls(noop.calls)) add(`noop call ${k}`, v);
       const down = await profileUp(dir, { removing: true });
       for (const [k, v] of down.phases) add(`down ${k}`, v);
       for (const [k, v] of down.steps) add(`down   ${k}`, v);

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// Scale: N zones (sparse root, limits, sleep) on 2 segments, N = 10, 100, 1000: `up` wall time,
+// per-zone marginal cost between sizes, no-op `up` and `plan` at each size, `down` time; and the
+// same network plumbing done with iproute2 (one `ip -batch` on the host + one `ip -n NS -batch`
+// per zone) as the comparison, interleaved with zonectl at each size.
+// Targets (issue 9): 100 zones up ≤ 1 s, ≤ 5 ms marginal per zone, 1000 zones work; no-op up on
+// 100 zones ≤ 250 ms.
+// Usage: node bench/scale.mjs [SIZES=10,100,1000] [REPEATS]
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { assertBlockFree, downProject, factsMarkdown, fmt, isMain, loadavg, machineFacts, main, onCleanup, run, SCRATCH, stats, time, timeFn, writeProject, writeSection, zonectl, ZONECTL, zoneYaml } from './lib.mjs';
+
+const SEGMENTS = [
+  { name: 'seg-a', subnet: '10.213.232.0/22', base: [10, 213, 232] },
+  { name: 'seg-b', subnet: '10.213.236.0/22', base: [10, 213, 236] },
+];
+
+export function scaleProject(n, name = `zb-scale-${n}`) {
+  let y = `name: ${name}\nnetworks:\n${SEGMENTS.map((s) => `  ${s.name}:\n    subnet: ${s.subnet}\n`).join('')}zones:\n`;
+  for (let i = 0; i < n; i++) y += zoneYaml(`z${i}`, { memory: '32M', pids: 16, cpus: 0.1, networks: [SEGMENTS[i % 2].name] });
+  return writeProject(name, y);
+}
+
+/** The address of zone i on its segment (the same scheme for the ip comparison). */
+function address(i) {
+  const k = Math.floor(i / 2) + 10;
+  const [a, b, c] = SEGMENTS[i % 2].base;
+  return `${a}.${b}.${c + Math.floor(k / 256)}.${k % 256}`;
+}
+
+/** The iproute2 comparison: namespaces, 2 bridges, a veth per zone, then address + up inside each. */
+export function ipBatch(n) {
+  const ns = (i) => `zb-ipb-${i}`;
+  const up = () => {
+    const host = [];
+    for (let s = 0; s < 2; s++) host.push(`link add zbbr${s} type bridge`, `link set zbbr${s} up`);
+    for (let i = 0; i < n; i++) {
+      host.push(`netns add ${ns(i)}`, `link add zbv${i} type veth peer name eth0 netns ${ns(i)}`, `link set zbv${i} master zbbr${i % 2}`, `link set zbv${i} up`);
+    }
+    const file = join(SCRATCH, `ipb-up-${n}.batch`);
+    writeFileSync(file, host.join('\n') + '\n');
+    const zoneFile = (i) => {
+      const f = join(SCRATCH, `ipb-zone-${i}.batch`);
+      writeFileSync(f, `addr add ${address(i)}/22 dev eth0\nlink set eth0 up\nlink set lo up\n`);
+      return f;
+    };
+    const files = Array.from({ length: n }, (_, i) => zoneFile(i)); // written before timing
+    const t = performance.now();
+    time('ip', ['-batch', file]);
+    for (let i = 0; i < n; i++) time('ip', ['-n', ns(i), '-batch', files[i]]);
+    return performance.now() - t;
+  };
+  const down = () => {
+    const file = join(SCRATCH, `ipb-down-${n}.batch`);
+    writeFileSync(file, [...Array.from({ length: n }, (_, i) => `netns del ${ns(i)}`), 'link del zbbr0', 'link del zbbr1'].join('\n') + '\n');
+    return time('ip', ['-force', '-batch', file]);
+  };
+  /** Cleanup after a failure: whatever exists goes, errors ignored. */
+  const clean = () => {
+    for (let i = 0; i < n; i++) run('ip', ['netns', 'del', ns(i)], { check: false });
+    for (const b of ['zbbr0', 'zbbr1']) run('ip', ['link', 'del', b], { check: false });
+  };
+  return { up, down, clean };
+}
+
+const [node, cli] = ZONECTL;
+const zc = (args) => time(node, [cli, ...args]);
+
+export async function scaleAt(n, repeats, out) {
+  const dir = scaleProject(n);
+  const off = onCleanup(() => downProject(dir));
+  const ipb = ipBatch(n);
+  const offIp = onCleanup(() => ipb.clean());
+  const r = { n, up: [], down: [], noop: [], plan: [], ipUp: [], ipDown: [], error: null };
+  try {
+    for (let k = 0; k < repeats; k++) {
+      console.log(`${n} zones, round ${k + 1}/${repeats}: zonectl up`);
+      r.up.push(await timeFn(() => zonectl(['-q', '-f', dir, 'up'], { timeout: 3_600_000 })));
+      const running = JSON.parse(zonectl(['-f', dir, 'ps', '--json']).stdout).filter((z) => z.state === 'running').length;
+      if (running !== n) throw new Error(`after up, ${running} of ${n} zones are running`);
+      console.log(`  up ${fmt(r.up.at(-1))} ms (${fmt(r.up.at(-1) / n, 2)} ms/zone); no-op up and plan`);
+      for (let j = 0; j < 3; j++) {
+        r.noop.push(zc(['-q', '-f', dir, 'up']));
+        r.plan.push(zc(['-f', dir, 'plan']));
+      }
+      console.log(`  no-op up ${fmt(stats(r.noop).median)} ms, plan ${fmt(stats(r.plan).median)} ms; down`);
+      r.down.push(zc(['-q', '-f', dir, 'down', '--volumes']));
+      console.log(`  down ${fmt(r.down.at(-1))} ms; ip -batch plumbing`);
+      r.ipUp.push(ipb.up());
+      r.ipDown.push(ipb.down());
+      console.log(`  ip plumbing up ${fmt(r.ipUp.at(-1))} ms (${fmt(r.ipUp.at(-1) / n, 2)} ms/zone), down ${fmt(r.ipDown.at(-1))} ms`);
+    }
+  } catch (e) {
+    r.error = e instanceof Error ? e.message.split('\n').slice(0, 3).join(' ') : String(e);
+    console.error(`${n} zones failed: ${r.error}`);
+    downProject(dir);
+    ipb.clean();
+  } finally {
+    off();
+    offIp();
+  }
+  out.push(r);
+  return r;
+}
+
+export function scaleMarkdown(results) {
+  const med = (xs) => (xs.length ? stats(xs).median : NaN);
+  const lines = [
+    '| zones | repeats | zonectl up | per zone | no-op up | plan | down | ip plumbing up | per zone | ip down | up ÷ ip | note |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.n} | ${r.up.length} | ${fmt(med(r.up))} | ${fmt(med(r.up) / r.n, 2)} | ${fmt(med(r.noop))} | ${fmt(med(r.plan))} | ${fmt(med(r.down))} | ${fmt(med(r.ipUp))} | ${fmt(med(r.ipUp) / r.n, 2)} | ${fmt(med(r.ipDown))} | ${(med(r.up) / med(r.ipUp)).toFixed(2)}× | ${r.error ? `FAILED: ${r.error}` : ''} |`,
+    );
+  }
+  const marg = [];
+  for (let i = 1; i < results.length; i++) {
+    const a = results[i - 1];
+    const b = results[i];
+    marg.push(
+      `- marginal cost ${a.n} → ${b.n} zones: zonectl up ${fmt((med(b.up) - med(a.up)) / (b.n - a.n), 2)} ms/zone, down ${fmt((med(b.down) - med(a.down)) / (b.n - a.n), 2)} ms/zone, no-op up ${fmt((med(b.noop) - med(a.noop)) / (b.n - a.n), 3)} ms/zone; ip plumbing ${fmt((med(b.ipUp) - med(a.ipUp)) / (b.n - a.n), 2)} ms/zone`,
+    );
+  }
+  return `${lines.join('\n')}\n\nAll times in ms, medians over the repeats (no-op up and plan: 3 runs per repeat).\n\n${marg.join('\n')}`;
+}
+
+if (isMain(import.meta.url)) {
+  const sizes = (process.argv[2] ?? '10,100,1000').split(',').map(Number);
+  const repeatsArg = process.argv[3];
+  await main('scale', async () => {
+    const facts = machineFacts();
+    assertBlockFree();
+    const results = [];
+    for (const n of sizes) await scaleAt(n, repeatsArg ? Number(repeatsArg) : n <= 10 ? 5 : n <= 100 ? 3 : 1, results);
+    const r100 = results.find((r) => r.n === 100);
+    const targets = r100
+      ? `\n\nTargets at 100 zones: up ≤ 1000 ms: ${stats(r100.up).median <= 1000 ? 'met' : 'missed'} (${fmt(stats(r100.up).median)}); no-op up ≤ 250 ms: ${stats(r100.noop).median <= 250 ? 'met' : 'missed'} (${fmt(stats(r100.noop).median)}).`
+      : '';
+    writeSection(
+      'scale',
+      `## Scale: N zones on 2 segments\n\n${factsMarkdown({ ...facts, 'load average at end': loadavg() })}\n\n` +
+        `Command: \`node bench/scale.mjs ${sizes.join(',')}${repeatsArg ? ` ${repeatsArg}` : ''}\`. Each zone: sparse root, \`/bin/sleep infinity\`, memory 32M, pids 16, cpus 0.1, on one of 2 segments (${SEGMENTS.map((s) => s.subnet).join(', ')}). ` +
+        'zonectl: `zonectl -q -f DIR up`, then 3 × (`up` again, `plan`), then `down --volumes`. ' +
+        'iproute2 comparison, same plumbing without cgroups or processes: `ip -batch FILE` (2 bridges; per zone `netns add`, a veth with its peer born in the namespace, master, up), then per zone `ip -n NS -batch FILE` (address, eth0 up, lo up); down: one `ip -force -batch` (`netns del` each, bridges).\n\n' +
+        scaleMarkdown(results) +
+        targets +
+        '\n',
+    );
+  });
+}
