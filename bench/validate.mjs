@@ -12,6 +12,7 @@ const file = process.argv.includes('-f') ? process.argv[process.argv.indexOf('-f
 const cases = {
   'node -e 0': [process.execPath, ['-e', '0']],
   [`zonectl validate -f ${file}`]: [process.execPath, ['bin/zonectl.cjs', 'validate', '-q', '-f', file]],
+  'zonectl --version': [process.execPath, ['bin/zonectl.cjs', '--version']],
 };
 
 function time([cmd, args]) {
@@ -32,3 +33,4 @@ const stats = (xs) => {
 const rows = Object.entries(samples).map(([k, xs]) => ({ case: k, ...stats(xs) }));
 for (const r of rows) console.log(`${r.case.padEnd(45)} min ${r.min.toFixed(1)} ms  median ${r.median.toFixed(1)} ms  max ${r.max.toFixed(1)} ms`);
 console.log(`ratio of medians: ${(rows[1].median / rows[0].median).toFixed(2)} (target ≤ 1.6), ${runs} runs each`);
+console.log(`zonectl --version: ${(rows[2].median / rows[0].median).toFixed(2)} × node -e 0`);
