@@ -7,6 +7,7 @@
 // 100 zones ≤ 250 ms.
 // Usage: node bench/scale.mjs [SIZES=10,100,1000] [REPEATS]
 
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -55,7 +56,16 @@ export function ipBatch(n) {
   const down = () => {
     const file = join(SCRATCH, `ipb-down-${n}.batch`);
     writeFileSync(file, [...Array.from({ length: n }, (_, i) => `netns del ${ns(i)}`), 'link del zbbr0', 'link del zbbr1'].join('\n') + '\n');
-    return time('ip', ['-force', '-batch', file]);
+    const t = performance.now();
+    time('ip', ['-force', '-batch', file]);
+    // The kernel tears namespaces down asynchronously (cleanup_net): their veths outlive `ip
+    // netns del`. Down is done when the last one is gone.
+    const deadline = t + 120_000;
+    while (run('ip', ['-o', 'link', 'show'], { check: false }).stdout.includes(': zbv')) {
+      if (performance.now() > deadline) throw new Error('ip down: zbv* veths still there after 120 s');
+      spawnSync('sleep', ['0.005']);
+    }
+    return performance.now() - t;
   };
   /** Cleanup after a failure: whatever exists goes, errors ignored. */
   const clean = () => {
@@ -144,7 +154,7 @@ if (isMain(import.meta.url)) {
       `## Scale: N zones on 2 segments\n\n${factsMarkdown({ ...facts, 'load average at end': loadavg() })}\n\n` +
         `Command: \`node bench/scale.mjs ${sizes.join(',')}${repeatsArg ? ` ${repeatsArg}` : ''}\`. Each zone: sparse root, \`/bin/sleep infinity\`, memory 32M, pids 16, cpus 0.1, on one of 2 segments (${SEGMENTS.map((s) => s.subnet).join(', ')}). ` +
         'zonectl: `zonectl -q -f DIR up`, then 3 × (`up` again, `plan`), then `down --volumes`. ' +
-        'iproute2 comparison, same plumbing without cgroups or processes: `ip -batch FILE` (2 bridges; per zone `netns add`, a veth with its peer born in the namespace, master, up), then per zone `ip -n NS -batch FILE` (address, eth0 up, lo up); down: one `ip -force -batch` (`netns del` each, bridges).\n\n' +
+        'iproute2 comparison, same plumbing without cgroups or processes: `ip -batch FILE` (2 bridges; per zone `netns add`, a veth with its peer born in the namespace, master, up), then per zone `ip -n NS -batch FILE` (address, eth0 up, lo up); down: one `ip -force -batch` (`netns del` each, bridges) and the wait until the kernel’s asynchronous namespace cleanup has removed the last veth.\n\n' +
         scaleMarkdown(results) +
         targets +
         '\n',
