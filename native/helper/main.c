@@ -24,7 +24,6 @@
 
 static int usage(void) {
   dprintf(2, "usage: zonectl-helper start SPECFILE\n"
-             "       zonectl-helper netns PIN\n"
              "       zonectl-helper hostname INIT_PID NAME\n"
              "       zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]\n");
   return 2;
@@ -111,18 +110,6 @@ static int exec_cmd(int argc, char **argv) {
   return exec_in_zone(&s, (pid_t)pid, tty, &argv[i + 1]);
 }
 
-/* A zone's network namespace, made and pinned before the zone starts, so that its
- * network is plumbed before its command runs (start then joins the pinned one). */
-static int netns_cmd(const char *pin) {
-  struct zerr z = {0};
-  if (netns_ensure(pin, &z) < 0) {
-    print_error(&z);
-    return 1;
-  }
-  printf("ok\n");
-  return 0;
-}
-
 /* hostname changes in place: enter the zone's uts namespace (through its init) and set it. */
 static int hostname_cmd(const char *pidtext, const char *name) {
   struct zerr z = {0};
@@ -146,7 +133,6 @@ static int hostname_cmd(const char *pidtext, const char *name) {
 
 int main(int argc, char **argv) {
   if (argc >= 3 && !strcmp(argv[1], "start") && argc == 3) return start(argv[2]);
-  if (argc == 3 && !strcmp(argv[1], "netns")) return netns_cmd(argv[2]);
   if (argc == 4 && !strcmp(argv[1], "hostname")) return hostname_cmd(argv[2], argv[3]);
   if (argc >= 2 && !strcmp(argv[1], "exec")) return exec_cmd(argc, argv);
   return usage();

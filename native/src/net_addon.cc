@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "net_ops.h"
+#include "netns.h"
+#include "nft.h"
 #include "sys_error.h"
 #include "worker.h"
 
@@ -370,11 +372,45 @@ Napi::Value AntispoofProgram(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// netnsPin(path: string): Promise<void> — see netns.h.
+Napi::Value NetnsPin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "netnsPin(path: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string pin = info[0].As<Napi::String>().Utf8Value();
+  return PromiseWorker<int>::Start(
+      env, [pin](SysError& e) { return netns_pin(pin, e); },
+      [](Napi::Env env, const int&) { return env.Undefined(); });
+}
+
+// nftTableHandle(family: number, name: string): Promise<number> — the table's handle, 0 when absent.
+Napi::Value NftTableHandle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString()) {
+    Napi::TypeError::New(env, "nftTableHandle(family: number, name: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto family = static_cast<uint8_t>(info[0].As<Napi::Number>().Uint32Value());
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  return PromiseWorker<uint64_t>::Start(
+      env,
+      [family, name](SysError& e) {
+        uint64_t handle = 0;
+        nft_table_handle(family, name, handle, e);
+        return handle;
+      },
+      [](Napi::Env env, const uint64_t& handle) { return Napi::Number::New(env, static_cast<double>(handle)); });
+}
+
 }  // namespace
 
 void InitNet(Napi::Env env, Napi::Object exports) {
   exports.Set("netExec", Napi::Function::New(env, NetExec));
   exports.Set("antispoofProgram", Napi::Function::New(env, AntispoofProgram));
+  exports.Set("netnsPin", Napi::Function::New(env, NetnsPin));
+  exports.Set("nftTableHandle", Napi::Function::New(env, NftTableHandle));
 }
 
 }  // namespace zonectl

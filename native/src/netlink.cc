@@ -31,16 +31,17 @@ ssize_t recv_some(int fd, std::vector<uint8_t>& buf) {
 
 }  // namespace
 
-int NlSocket::open(SysError& e) {
-  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!fd.valid()) return e.set("socket", "NETLINK_ROUTE");
+int NlSocket::open(SysError& e, int protocol) {
+  const char* what = protocol == NETLINK_ROUTE ? "NETLINK_ROUTE" : protocol == NETLINK_NETFILTER ? "NETLINK_NETFILTER" : "netlink";
+  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
+  if (!fd.valid()) return e.set("socket", what);
   int one = 1;
   // Best effort: strict dump filtering and capped acks are refinements, not requirements.
   setsockopt(fd.get(), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
   setsockopt(fd.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) return e.set("bind", "NETLINK_ROUTE");
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) return e.set("bind", what);
   fd_ = std::move(fd);
   return 0;
 }
@@ -144,6 +145,31 @@ int nl_request(NlSocket& s, NlRequest& req, const char* op, const std::string& o
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_seq != seq) continue;  // a stale reply to an earlier, failed request
       if (h->nlmsg_type != NLMSG_ERROR) continue;
+      auto* err = static_cast<nlmsgerr*>(NLMSG_DATA(h));
+      if (err->error == 0) return 0;
+      errno = -err->error;
+      return e.set(op, object, key);
+    }
+  }
+}
+
+int nl_get(NlSocket& s, NlRequest& req, const char* op, const std::string& object,
+           const std::function<void(const nlmsghdr*)>& each, SysError& e, const char* key) {
+  uint32_t seq = s.next_seq();
+  req.hdr()->nlmsg_seq = seq;
+  req.hdr()->nlmsg_flags |= NLM_F_ACK;
+  if (send_all(s.fd(), req.bytes()) < 0) return e.set(op, object, key);
+  std::vector<uint8_t> buf(kRecvBuf);
+  for (;;) {
+    ssize_t n = recv_some(s.fd(), buf);
+    if (n < 0) return e.set(op, object, key);
+    int len = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type != NLMSG_ERROR) {
+        each(h);
+        continue;
+      }
       auto* err = static_cast<nlmsgerr*>(NLMSG_DATA(h));
       if (err->error == 0) return 0;
       errno = -err->error;

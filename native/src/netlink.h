@@ -15,10 +15,10 @@
 
 namespace zonectl {
 
-// A NETLINK_ROUTE socket in the network namespace of the thread that opened it.
+// A netlink socket (NETLINK_ROUTE unless told) in the network namespace of the thread that opened it.
 class NlSocket {
  public:
-  int open(SysError& e);
+  int open(SysError& e, int protocol = NETLINK_ROUTE);
   int fd() const { return fd_.get(); }
   uint32_t next_seq() { return ++seq_; }
 
@@ -78,6 +78,11 @@ class NlAttrs {
 // Send one request and wait for its ack. On a kernel error, `e` names `op` and `object`.
 int nl_request(NlSocket& s, NlRequest& req, const char* op, const std::string& object, SysError& e,
                const char* key = "ifname");
+
+// Send one request that the kernel answers with messages and then its ack (a get): call `each`
+// with every answer; on a kernel error, `e` names `op` and `object`.
+int nl_get(NlSocket& s, NlRequest& req, const char* op, const std::string& object,
+           const std::function<void(const nlmsghdr*)>& each, SysError& e, const char* key = "ifname");
 
 // Send a dump request and call `each` with every reply message until NLMSG_DONE.
 int nl_dump(NlSocket& s, NlRequest& req, const char* op, const std::function<void(const nlmsghdr*)>& each,

@@ -106,6 +106,8 @@ export const TC_H_ROOT = 0xffffffff;
 interface NetAddon {
   netExec(netns: string | null, ops: object[]): Promise<unknown[]>;
   antispoofProgram(mac: string, address: string, subnet: string | null, prefix: number): unknown;
+  netnsPin(path: string): Promise<void>;
+  nftTableHandle(family: number, name: string): Promise<number>;
 }
 
 let addon: NetAddon | undefined;
@@ -139,6 +141,35 @@ export async function netExec(netns: string | null, ops: NetOp[]): Promise<NetRe
     throw toSysError(e);
   }
   return out.map((r, i) => decode(ops[i]!.op, r));
+}
+
+/**
+ * A fresh network namespace pinned on `path` (a bind mount of its nsfs file; the directory
+ * must exist), with lo up and net.ipv4.ping_group_range open to every group; nothing when
+ * `path` is pinned already. Made on a native thread that ends afterwards: no thread of this
+ * process stays in it.
+ */
+export async function netnsPin(path: string): Promise<void> {
+  try {
+    await load().netnsPin(path);
+  } catch (e) {
+    throw toSysError(e);
+  }
+}
+
+/** NFPROTO_INET: the `inet` family of nftables. */
+export const NFPROTO_INET = 1;
+
+/** The handle of the nftables table `name` of `family` in the host's namespace, or null when there is none (one netlink request, no `nft` process). */
+export async function nftTableHandle(family: number, name: string): Promise<number | null> {
+  let handle: unknown;
+  try {
+    handle = await load().nftTableHandle(family, name);
+  } catch (e) {
+    throw toSysError(e);
+  }
+  if (typeof handle !== 'number') throw new TypeError('nftTableHandle: expected a number');
+  return handle === 0 ? null : handle;
 }
 
 /** The anti-spoofing classifier's instructions as [code, regs, off, imm] (no privileges needed). */

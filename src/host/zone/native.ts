@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 
 import type { Zone } from '../../model/types.js';
 import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno, umount } from '../../native/index.js';
+import { netnsPin } from '../../native/net.js';
 import { HostError } from '../errors.js';
 import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from './driver.js';
 import { IDS_PER_ZONE, IdRanges } from './idmap.js';
@@ -179,14 +180,13 @@ export class NativeZoneDriver implements ZoneDriver {
   async prepareNetwork(project: string, zone: string): Promise<string> {
     const pin = this.paths.netns(project, zone);
     await mkdir(dirname(pin), { recursive: true, mode: 0o700 });
-    const out = await runHelper(this.helper, ['netns', pin]);
-    if (out.code === 0) return pin;
-    const err = /^error (\d+) (\S+)\t(.*)$/.exec(out.stdout.trim());
-    if (err) {
-      const cause = sysErrorFromErrno(Number(err[1]), err[2] ?? '?', err[3] ?? '');
-      throw new HostError(`network namespace of zone ${zone}: ${err[2]} ${err[3]}: ${cause.code}`, { cause, code: cause.code });
+    try {
+      await netnsPin(pin);
+    } catch (e) {
+      // the code (EPERM, ENOSPC...) comes from the SysError
+      throw new HostError(`network namespace of zone ${zone}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, path: pin });
     }
-    throw new HostError(`network namespace of zone ${zone}: the helper failed (exit ${out.code}): ${(out.stderr || out.stdout).trim()}`);
+    return pin;
   }
 
   async stop(project: string, zone: string, graceMs: number): Promise<void> {
