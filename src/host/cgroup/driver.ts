@@ -80,6 +80,12 @@ export interface CgroupDriver {
    */
   canonical(limits: Limits): Limits;
   usage(project: string, zone: ZoneName): Promise<Usage>;
+  /**
+   * usage().memory.current alone, in one read (what a planner needs: observe calls it for
+   * every zone): bytes in use, or null where the memory controller is absent. Throws like
+   * usage() when the cgroup is missing.
+   */
+  memoryCurrent(project: string, zone: ZoneName): Promise<number | null>;
 
   /** Moves a process (all its threads) into the zone's cgroup in every hierarchy. */
   addProcess(project: string, zone: string, pid: number): Promise<void>;

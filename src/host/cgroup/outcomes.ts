@@ -19,15 +19,28 @@ export class Outcomes {
 }
 
 /**
- * Writes `value` to `file` and reads it back. Returns null when the kernel holds what was
- * asked (`holds(readBack)`), else the reason: the write's error (naming file, value and
- * code) or what the file reads instead.
+ * Makes `file` hold `value`: reads it first and writes only when the kernel does not already
+ * hold it (a fresh cgroup already has the defaults: unlimited, weight 100, the parent's
+ * period), then reads it back. Returns null when the kernel holds what was asked
+ * (`holds(text)`), else the reason: the write's error (naming file, value and code) or what
+ * the file reads instead.
  */
 export async function writeChecked(fs: CgroupFs, file: string, value: string, holds: (text: string) => boolean): Promise<string | null> {
+  if (holds((await fs.read(file)).trim())) return null;
   const failed = await tryWrite(fs, file, value);
   if (failed !== null) return failed.message;
   const text = (await fs.read(file)).trim();
   return holds(text) ? null : `wrote ${value.trim() || '""'} to ${file} but it reads ${text || '""'}`;
+}
+
+/** The file's text, or null when it does not exist (controller absent); other errors throw. */
+export async function readIfPresent(fs: CgroupFs, file: string): Promise<string | null> {
+  try {
+    return await fs.read(file);
+  } catch (err) {
+    if (err instanceof HostError && err.code === 'ENOENT') return null;
+    throw err;
+  }
 }
 
 /** Writes `value` to `file`; returns the HostError instead of throwing it. */

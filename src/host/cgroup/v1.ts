@@ -16,7 +16,7 @@ import type { V1Controller } from './detect.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, formatV1Limit, parseCount, parseCpuList, parseDeviceLines, parseFlatKeyed, parseMax, parseV1Limit } from './format.js';
 import { cappedDevices, neutralLimits, pageFloor, sameCpus } from './limits.js';
-import { absentReason, Outcomes, tryWrite, writeChecked } from './outcomes.js';
+import { absentReason, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
 import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
 import { bfqWeightOfIoWeight, cfqWeightOfIoWeight, ioWeightOfCfqWeight, sharesOfWeight, weightOfShares } from './weight.js';
@@ -244,6 +244,10 @@ export class CgroupV1Driver implements CgroupDriver {
     const value = formatV1Limit(memory);
     const expected = pageFloor(memory, pageSize);
     const holds = async (): Promise<boolean> => parseV1Limit(await fs.read(file), file) === expected;
+    if (await holds()) {
+      out.applied('memory', file, value);
+      return true;
+    }
     let failed = await tryWrite(fs, file, value);
     if (failed?.code === 'EBUSY' && memory !== null) {
       const softFile = join(dir, 'memory.soft_limit_in_bytes');
@@ -341,8 +345,8 @@ export class CgroupV1Driver implements CgroupDriver {
     const limits = neutralLimits();
     const text = async (c: V1Controller, file: string): Promise<[string, string] | null> => {
       const dir = this.dir(c, project, zone);
-      if (dir === null || !(await fs.exists(join(dir, file)))) return null;
-      return [await fs.read(join(dir, file)), join(dir, file)];
+      const t = dir === null ? null : await readIfPresent(fs, join(dir, file));
+      return t === null || dir === null ? null : [t, join(dir, file)];
     };
 
     const quota = await text('cpu', 'cpu.cfs_quota_us');
@@ -425,7 +429,8 @@ export class CgroupV1Driver implements CgroupDriver {
     const text = async (c: V1Controller, file: string): Promise<string> => {
       const dir = this.dir(c, project, zone);
       const path = dir === null ? `${c}/${this.rel(project, zone)}/${file}` : join(dir, file);
-      if (dir !== null && (await fs.exists(path))) return fs.read(path);
+      const t = dir === null ? null : await readIfPresent(fs, path);
+      if (t !== null) return t;
       unavailable.push(path);
       return '';
     };
@@ -463,6 +468,15 @@ export class CgroupV1Driver implements CgroupDriver {
       io,
       unavailable,
     };
+  }
+
+  async memoryCurrent(project: string, zone: ZoneName): Promise<number | null> {
+    const dir = this.dir('memory', project, zone);
+    const file = dir === null ? null : join(dir, 'memory.usage_in_bytes');
+    const text = file === null ? null : await readIfPresent(this.deps.fs, file);
+    if (text !== null && file !== null) return parseCount(text, file);
+    await this.requireCgroup(project, zone);
+    return null;
   }
 
   async procsFiles(project: string, zone: string): Promise<string[]> {

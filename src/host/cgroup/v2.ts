@@ -14,7 +14,7 @@ import { TOP } from './deps.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, parseCount, parseCpuList, parseFlatKeyed, parseMax, parseNestedKeyed } from './format.js';
 import { cappedDevices, neutralLimits, pageFloor } from './limits.js';
-import { absentReason, Outcomes, writeChecked } from './outcomes.js';
+import { absentReason, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
 import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
 
@@ -164,9 +164,9 @@ export class CgroupV2Driver implements CgroupDriver {
     const highFile = join(dir, 'memory.high');
     const current = async (): Promise<number> => parseCount(await fs.read(currentFile), currentFile);
     if (memory !== null && (await current()) > memory) {
-      const staged = await writeChecked(fs, highFile, value, () => true);
+      const staged = await tryWrite(fs, highFile, value);
       if (staged !== null) {
-        out.infeasible('memory', file, value, staged);
+        out.infeasible('memory', file, value, staged.message);
         return;
       }
       const fits = await pollUntil(async () => (await current()) <= memory, timings.reclaimTimeoutMs, timings.pollMs);
@@ -229,7 +229,7 @@ export class CgroupV2Driver implements CgroupDriver {
     const dir = await this.requireDir(project, zone);
     const { fs } = this.deps;
     const limits = neutralLimits();
-    const text = async (file: string): Promise<string | null> => ((await fs.exists(join(dir, file))) ? fs.read(join(dir, file)) : null);
+    const text = (file: string): Promise<string | null> => readIfPresent(fs, join(dir, file));
 
     const cpuMax = await text('cpu.max');
     if (cpuMax !== null) {
@@ -283,12 +283,21 @@ export class CgroupV2Driver implements CgroupDriver {
     };
   }
 
+  async memoryCurrent(project: string, zone: ZoneName): Promise<number | null> {
+    const file = join(this.dir(project, zone), 'memory.current');
+    const text = await readIfPresent(this.deps.fs, file);
+    if (text !== null) return parseCount(text, file);
+    await this.requireDir(project, zone);
+    return null;
+  }
+
   async usage(project: string, zone: ZoneName): Promise<Usage> {
     const dir = await this.requireDir(project, zone);
     const { fs } = this.deps;
     const unavailable: string[] = [];
     const text = async (file: string): Promise<string> => {
-      if (await fs.exists(join(dir, file))) return fs.read(join(dir, file));
+      const t = await readIfPresent(fs, join(dir, file));
+      if (t !== null) return t;
       unavailable.push(join(dir, file));
       return '';
     };
@@ -296,7 +305,8 @@ export class CgroupV2Driver implements CgroupDriver {
     const events = parseFlatKeyed(await text('memory.events'));
     const current = (await text('memory.current')).trim();
     const peakFile = join(dir, 'memory.peak');
-    const peak = (await fs.exists(peakFile)) ? parseCount(await fs.read(peakFile), peakFile) : null;
+    const peakText = await readIfPresent(fs, peakFile);
+    const peak = peakText === null ? null : parseCount(peakText, peakFile);
     const max = (await text('memory.max')).trim();
     const pidsCurrent = (await text('pids.current')).trim();
     const pidsMax = (await text('pids.max')).trim();

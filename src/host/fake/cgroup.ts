@@ -87,6 +87,10 @@ export class FakeCgroupDriver implements CgroupDriver {
     };
   }
 
+  async memoryCurrent(project: string, zone: ZoneName): Promise<number | null> {
+    return (await this.usage(project, zone)).memory.current;
+  }
+
   async addProcess(project: string, zone: string, pid: number): Promise<void> {
     this.need(project, zone);
     this.members.set(`${project}/${zone}`, [...(this.members.get(`${project}/${zone}`) ?? []), pid]);

@@ -131,6 +131,16 @@ export function cgroupContract(name: string, makeTarget: () => Promise<ContractT
       for (const n of [u.cpu.usage_ns, u.cpu.throttled_periods, u.memory.current, u.memory.oom_kills, u.pids.current, u.io.read_bytes]) expect(Number.isInteger(n)).toBe(true);
     });
 
+    it('reads the memory in use alone as usage() reports it, and refuses a missing zone', async () => {
+      await d.create(t.project, 'm');
+      const current = await d.memoryCurrent(t.project, 'm');
+      expect(Number.isInteger(current)).toBe(true);
+      expect(current).toBeGreaterThanOrEqual(0);
+      const err = await d.memoryCurrent(t.project, 'nope').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HostError);
+      expect((err as HostError).message).toContain(`zonectl/${t.project}/nope`);
+    });
+
     it('refuses to apply to a zone that does not exist, naming it', async () => {
       const err = await d.apply(t.project, 'nope', neutral()).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HostError);

@@ -42,7 +42,7 @@ describe('cgroup v1 driver', () => {
     expect(s.fake.get(z('cpuset', 'cpuset.mems'))).toBe('0');
   });
 
-  it('writes every limit to its file in its hierarchy, in order, with v1 syntax', async () => {
+  it('writes every limit the fresh cgroup does not already hold to its file in its hierarchy, in order, with v1 syntax', async () => {
     const { fake, driver } = await ready();
     const report = await driver.apply('shop', 'web', {
       cpus: { quota_us: 50_000, period_us: 100_000 },
@@ -55,8 +55,9 @@ describe('cgroup v1 driver', () => {
       io: { weight: 200, devices: { '/dev/vda': { read_bps: MiB, write_bps: null, read_iops: null, write_iops: 100 } } },
     });
     expect(report.outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+    // not written, already held: the default period (100000), and no limit on the device's
+    // write_bps and read_iops
     expect(fake.writes).toEqual([
-      { path: z('cpu', 'cpu.cfs_period_us'), value: '100000' },
       { path: z('cpu', 'cpu.cfs_quota_us'), value: '50000' },
       { path: z('cpu', 'cpu.shares'), value: '1536' },
       { path: z('cpuset', 'cpuset.cpus'), value: '1-3' },
@@ -67,10 +68,20 @@ describe('cgroup v1 driver', () => {
       { path: z('pids', 'pids.max'), value: '64' },
       { path: z('blkio', 'blkio.bfq.weight'), value: '200' },
       { path: z('blkio', 'blkio.throttle.read_bps_device'), value: '254:0 1048576' },
-      { path: z('blkio', 'blkio.throttle.write_bps_device'), value: '254:0 0' },
-      { path: z('blkio', 'blkio.throttle.read_iops_device'), value: '254:0 0' },
       { path: z('blkio', 'blkio.throttle.write_iops_device'), value: '254:0 100' },
     ]);
+  });
+
+  it('writes nothing when the kernel already holds every limit, and still reports each applied', async () => {
+    const { fake, driver } = await ready();
+    const l = limits({ cpus: { quota_us: 50_000, period_us: 100_000 }, cpuset: [1], memory: 256 * MiB, memory_reservation: 64 * MiB, pids: 64, io: { weight: 200, devices: { '/dev/vda': { read_bps: MiB, write_bps: null, read_iops: null, write_iops: null } } } });
+    const first = await driver.apply('shop', 'web', l);
+    fake.writes.length = 0;
+    const again = await driver.apply('shop', 'web', l);
+    expect(fake.writes).toEqual([]);
+    const byLimit = (os: typeof first.outcomes) => [...os].sort((a, b) => a.limit.localeCompare(b.limit));
+    expect(byLimit(again.outcomes)).toEqual(byLimit(first.outcomes)); // memsw and limit swap order: v1 writes the growing one first
+    expect(again.outcomes.every((o) => o.status === 'applied')).toBe(true);
   });
 
   it('raises memsw before the limit, and lowers the limit before memsw', async () => {
@@ -103,7 +114,7 @@ describe('cgroup v1 driver', () => {
       'memory.limit_in_bytes=268435456',
       'memory.soft_limit_in_bytes=134217728', // the reservation restored
       'memory.memsw.limit_in_bytes=268435456',
-      'memory.soft_limit_in_bytes=134217728',
+      // the reservation is not written again: the file already holds it
     ]);
   });
 

@@ -76,20 +76,26 @@ describe('cgroup v2 driver', () => {
     expect(report.outcomes.find((o) => o.limit === 'io.devices./dev/vda')?.file).toBe(fake.path(`${ZONE}/io.max`));
   });
 
+  it('writes nothing when the kernel already holds every limit, and still reports each applied', async () => {
+    const { fake, driver } = await ready();
+    const l = limits({ cpus: { quota_us: 50_000, period_us: 100_000 }, cpuset: [1], memory: 256 * MiB, memory_reservation: 64 * MiB, pids: 64, io: { weight: 200, devices: { '/dev/vda': { read_bps: MiB, write_bps: null, read_iops: null, write_iops: null } } } });
+    const first = await driver.apply('shop', 'web', l);
+    fake.writes.length = 0;
+    const again = await driver.apply('shop', 'web', l);
+    expect(fake.writesUnder(ZONE)).toEqual([]);
+    expect(again.outcomes).toEqual(first.outcomes);
+    expect(again.outcomes.every((o) => o.status === 'applied')).toBe(true);
+  });
+
   it('clears with max / empty, and clears io.max lines no longer wanted', async () => {
     const { fake, driver } = await ready();
     await driver.apply('shop', 'web', limits({ cpuset: [1], cpus: { quota_us: 150_000, period_us: 100_000 }, io: { weight: 100, devices: { '/dev/vda': { read_bps: MiB, write_bps: null, read_iops: null, write_iops: null } } } }));
     fake.writes.length = 0;
     await driver.apply('shop', 'web', neutral());
+    // only what differs is written: the rest already holds its neutral value
     expect(fake.writesUnder(ZONE)).toEqual([
       { path: `${ZONE}/cpu.max`, value: 'max 100000' },
-      { path: `${ZONE}/cpu.weight`, value: '100' },
       { path: `${ZONE}/cpuset.cpus`, value: '\n' },
-      { path: `${ZONE}/memory.max`, value: 'max' },
-      { path: `${ZONE}/memory.swap.max`, value: '0' },
-      { path: `${ZONE}/memory.low`, value: '0' },
-      { path: `${ZONE}/pids.max`, value: 'max' },
-      { path: `${ZONE}/io.weight`, value: 'default 100' },
       { path: `${ZONE}/io.max`, value: '254:0 rbps=max wbps=max riops=max wiops=max' },
     ]);
     expect(fake.get(`${ZONE}/io.max`)).toBe('');
