@@ -30,11 +30,12 @@ export async function observe(host: Host, project: string): Promise<ActualState>
   await Promise.all(
     names.map(async (name) => {
       const hasCgroup = cgroupZones.includes(name);
-      const [record, status, limits, usage] = await Promise.all([
+      // Only the memory in use of the usage: the planner warns about a cap below it.
+      const [record, status, limits, memoryCurrent] = await Promise.all([
         host.state.readZone(project, name),
         host.zones.status(project, name),
         hasCgroup ? host.cgroup.read(project, name) : null,
-        hasCgroup ? host.cgroup.usage(project, name) : null,
+        hasCgroup ? host.cgroup.memoryCurrent(project, name) : null,
       ]);
       const run = runState(status);
       zones[name] = {
@@ -46,7 +47,7 @@ export async function observe(host: Host, project: string): Promise<ActualState>
         applied: record?.zone ?? null,
         limits,
         networks: net.zones[name] ?? {},
-        memory_current: usage?.memory.current ?? null,
+        memory_current: memoryCurrent,
       };
     }),
   );

@@ -10,7 +10,8 @@
 //   lock                    the project lock
 //   watch.lock              held by `up --watch` while it watches (one watcher per project)
 
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { zoneSpecHash } from '../../model/fields.js';
 import type { Network, Zone } from '../../model/types.js';
@@ -49,21 +50,22 @@ export class StateStore {
 
   /**
    * Rewrites a zone's hosts file in place (same inode), so that a zone already running sees
-   * the change through its bind mount.
+   * the change through its bind mount; left alone when it already says `text`. Synchronous:
+   * a small file on /run (a tmpfs), written for every zone of the project on each up that
+   * changes something (100 zones through libuv's 4-thread pool took ~50 ms).
    */
   async writeHosts(project: string, zone: string, text: string): Promise<void> {
     const file = this.hostsPath(project, zone);
     try {
-      await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-      const fh = await open(file, 'a+', 0o644);
+      mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+      const fd = openSync(file, 'a+', 0o644);
       try {
-        const current = await fh.readFile('utf8');
-        if (current !== text) {
-          await fh.truncate(0);
-          await fh.write(text, 0);
+        if (readFileSync(fd, 'utf8') !== text) {
+          ftruncateSync(fd, 0);
+          writeSync(fd, text, 0);
         }
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     } catch (err) {
       throw new HostError(`write ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: file });
@@ -150,10 +152,11 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
+/** Read synchronously: records are small files on /run (a tmpfs), and observe reads one per zone. */
 async function readJson<T>(file: string, guard: (v: unknown) => v is T): Promise<T | null> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return null;
     throw new HostError(`read ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: file });
