@@ -38,7 +38,7 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
   const state = new StateStore(opts.runDir);
   const { ZonePaths } = await import('./zone/paths.js');
   const zones = new NativeZoneDriver({ paths: new ZonePaths(opts.runDir, opts.libDir) });
-  const net = createNetDriver();
+  const net = createNetDriver(opts.runDir === undefined ? {} : { runDir: opts.runDir });
   return { cgroup, zones, net, state, facts: () => hostFacts(net), now: () => new Date() };
 }
 

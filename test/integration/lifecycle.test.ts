@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createNetDriver } from '../../src/host/net/index.js';
+import { NftTables } from '../../src/host/net/nft.js';
 import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
 import { describeRoot } from '../helpers/root.js';
 
@@ -143,6 +144,24 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     expect(readLimit('web', 'memory')).toBe(96 * 1024 * 1024);
     expect(readLimit('web', 'pids')).toBe(32);
     expect(await planExit()).toBe(0);
+  });
+
+  it('an up that changes something leaves an unchanged nftables table alone, and makes one deleted by hand again', async () => {
+    const nft = new NftTables();
+    files(zone('web', '    limits: { memory: 64M }\n'));
+    await ok(['up']);
+    const first = await nft.handle(project);
+    expect(first, 'the table after the first up').not.toBeNull();
+    // A change that does not touch the table: not replaced (a replace would make a new handle).
+    files(zone('web', '    limits: { memory: 96M }\n'));
+    await ok(['up']);
+    expect(await nft.handle(project)).toBe(first);
+    // Deleted by hand: the next up that runs makes it again, with its masquerade rule.
+    execFileSync('nft', ['delete', 'table', 'inet', `zonectl-${project}`]);
+    files(zone('web', '    limits: { memory: 64M }\n'));
+    await ok(['up']);
+    expect(await nft.handle(project)).not.toBeNull();
+    expect(execFileSync('nft', ['list', 'table', 'inet', `zonectl-${project}`], { encoding: 'utf8' })).toContain(`ip saddr ${subnet} oifname != `);
   });
 
   it('hostname, restart and stop_grace_period change in place: the zone keeps running, the new values hold', async () => {

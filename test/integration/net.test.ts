@@ -4,7 +4,7 @@
 // file created, over interfaces it created, in subnets of 10.213.0.0/16 checked to be unrouted.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
 import { bridgeName, derivedMac, vethHostName } from '../../src/model/names.js';
@@ -290,6 +290,28 @@ describeRoot('network segmentation (root, real kernel)', () => {
     l.close();
   });
 
+  it('replaces the nftables table only when its text changed or the kernel lost it', async () => {
+    const table = `zonectl-${project}`;
+    await driver.applyRules(project, rules());
+    const before = await nft.handle(project);
+    expect(before).not.toBeNull();
+    // Unchanged: no nft run, so the kernel keeps the very same table (a replace makes a new handle).
+    await driver.applyRules(project, rules());
+    expect(await nft.handle(project)).toBe(before);
+    // Deleted by hand: the recorded text is the same, but the table is made again.
+    execFileSync('nft', ['delete', 'table', 'inet', table]);
+    expect(await nft.handle(project)).toBeNull();
+    await driver.applyRules(project, rules());
+    const remade = await nft.handle(project);
+    expect(remade).not.toBeNull();
+    expect(execFileSync('nft', ['list', 'table', 'inet', table], { encoding: 'utf8' })).toContain(`masquerade`);
+    // A changed text replaces it.
+    await driver.applyRules(project, rules([{ zone: 'web', address: layout.web!.front!, ports: [{ host_ip: '127.0.0.1', host_port: 18080, zone_port: 80, protocol: 'tcp' }] }]));
+    expect(await nft.handle(project)).not.toBe(remade);
+    expect(execFileSync('nft', ['list', 'table', 'inet', table], { encoding: 'utf8' })).toContain('dport 18080');
+    await driver.applyRules(project, rules());
+  });
+
   it('leaves nothing behind after removeProject', async () => {
     await driver.removeProject(project);
     const host = await netSnapshot(null);
@@ -300,6 +322,7 @@ describeRoot('network segmentation (root, real kernel)', () => {
     expect(host.links.filter((l) => ours.has(l.name) || l.alias.startsWith(`zonectl/${project}/`))).toEqual([]);
     expect(host.links.filter((l) => l.name.startsWith('znt'))).toEqual([]);
     expect(await nft.tables()).not.toContain(`zonectl-${project}`);
+    expect(existsSync(`/run/zonectl/${project}`)).toBe(false); // nft.rules, the text last applied
     expect((await driver.observe(project, paths()))).toEqual({ networks: {}, zones: {}, orphans: [] });
   });
 });

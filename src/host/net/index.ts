@@ -10,6 +10,7 @@ export { hostsFiles } from './hosts.js';
 export { needsNft, renderRules, tableName } from './nft.js';
 export { canonicalBandwidth, canonicalRate } from './shaping.js';
 
-export function createNetDriver(opts: { nftPaths?: string[] } = {}): NetDriver {
+/** `runDir`: where the projects' run directories are (default /run/zonectl). */
+export function createNetDriver(opts: { nftPaths?: string[]; runDir?: string } = {}): NetDriver {
   return new KernelNetDriver({ nft: new NftTables(opts) });
 }

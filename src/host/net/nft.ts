@@ -3,14 +3,22 @@
 // ports. Rendered by a pure function, replaced atomically by one `nft -f -` (the table is
 // declared, deleted and declared again in one transaction), deleted with the project.
 //
+// The text last applied is kept in /run/zonectl/PROJECT/nft.rules with the table's handle, so
+// that an unchanged table costs one netlink request instead of an `nft` process (~17 ms): the
+// table is replaced unless the text is the same and the kernel still has the table with that
+// handle. A reboot (the file is on a tmpfs), a table deleted by hand, or one made again by
+// someone else (a new handle) is therefore replaced at the next apply.
+//
 // Note on br_netfilter: with bridge-nf-call-iptables=1, frames bridged between two zones on
 // one segment also traverse the inet forward hook, with iif = oif = the bridge. Every rule
 // below therefore compares both sides, so that traffic staying on one segment is never hit.
 
 import { spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { bridgeName } from '../../model/names.js';
-import { HostError } from '../errors.js';
+import { NFPROTO_INET, nftTableHandle } from '../../native/net.js';
+import { HostError, errnoCode } from '../errors.js';
 import type { ProjectRules } from './driver.js';
 
 export function tableName(project: string): string {
@@ -64,12 +72,20 @@ export function renderRules(project: string, rules: ProjectRules): string | null
 }
 
 const NFT_PATHS = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
+const RULES_FILE = 'nft.rules';
 
 export class NftTables {
   private readonly candidates: string[];
+  private readonly runDir: string;
 
-  constructor(opts: { nftPaths?: string[] } = {}) {
+  /** `runDir`: where each project's directory is (default /run/zonectl). */
+  constructor(opts: { nftPaths?: string[]; runDir?: string } = {}) {
     this.candidates = opts.nftPaths ?? NFT_PATHS;
+    this.runDir = opts.runDir ?? '/run/zonectl';
+  }
+
+  private rulesFile(project: string): string {
+    return join(this.runDir, project, RULES_FILE);
   }
 
   /** The nft binary, or null when the `nftables` package is not installed. */
@@ -93,7 +109,9 @@ export class NftTables {
       if (needsNft(rules)) throw new HostError(`project ${project}: egress NAT and published ports need nft (install the Debian package nftables)`, { code: 'ENOENT' });
       return; // segments, isolation and anti-spoofing need only the kernel
     }
+    if (await this.inPlace(project, text)) return;
     await runNft(nft, ['-f', '-'], text, `replace nftables table ${tableName(project)}`);
+    await this.record(project, text);
   }
 
   async remove(project: string): Promise<void> {
@@ -102,6 +120,55 @@ export class NftTables {
     const t = `inet ${tableName(project)}`;
     // Declaring it first makes the delete succeed whether or not it exists.
     await runNft(nft, ['-f', '-'], `table ${t} {}\ndelete table ${t}\n`, `delete nftables table ${tableName(project)}`);
+    const file = this.rulesFile(project);
+    // .tmp: left by a writer killed before its rename
+    await Promise.all([file, `${file}.tmp`].map((f) => rm(f, { force: true }).catch((cause: unknown) => {
+      throw new HostError(`remove ${f}`, { cause, path: f });
+    })));
+    // The directory is the project's; it goes only if this file was all that was in it.
+    await rmdir(join(this.runDir, project)).catch((cause: unknown) => {
+      const code = errnoCode(cause);
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw new HostError(`remove ${join(this.runDir, project)}`, { cause });
+    });
+  }
+
+  /** The kernel's handle of the project's table, or null when there is none. */
+  async handle(project: string): Promise<number | null> {
+    try {
+      return await nftTableHandle(NFPROTO_INET, tableName(project));
+    } catch (cause) {
+      throw new HostError(`read nftables table ${tableName(project)}`, { cause });
+    }
+  }
+
+  /** Whether `text` is what was last applied and the table it made is still there. */
+  private async inPlace(project: string, text: string): Promise<boolean> {
+    const file = this.rulesFile(project);
+    let recorded: string;
+    try {
+      recorded = await readFile(file, 'utf8');
+    } catch (cause) {
+      if (errnoCode(cause) === 'ENOENT') return false;
+      throw new HostError(`read ${file}`, { cause, path: file });
+    }
+    const nl = recorded.indexOf('\n');
+    const head = /^# handle (\d+)$/.exec(recorded.slice(0, nl));
+    if (head === null || recorded.slice(nl + 1) !== text) return false;
+    return (await this.handle(project)) === Number(head[1]);
+  }
+
+  /** Written only once nft has succeeded: `# handle N`, then the text. */
+  private async record(project: string, text: string): Promise<void> {
+    const handle = await this.handle(project);
+    if (handle === null) return; // gone already (a concurrent remove): nothing to remember
+    const file = this.rulesFile(project);
+    try {
+      await mkdir(join(this.runDir, project), { recursive: true, mode: 0o755 });
+      await writeFile(`${file}.tmp`, `# handle ${handle}\n${text}`, { mode: 0o644 });
+      await rename(`${file}.tmp`, file);
+    } catch (cause) {
+      throw new HostError(`write ${file}`, { cause, path: file });
+    }
   }
 
   /** Names of the zonectl tables present (for leak checks). */
