@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
 import { bridgeName, derivedMac, vethHostName } from '../../src/model/names.js';
 import type { Bandwidth, Network, Port } from '../../src/model/types.js';
-import { netExec, netSnapshot } from '../../src/native/net.js';
+import { IFF_UP, netExec, netSnapshot } from '../../src/native/net.js';
 import { createNetDriver, type ResolvedAttachment } from '../../src/host/net/index.js';
 import { NftTables } from '../../src/host/net/nft.js';
 import { describeRoot } from '../helpers/root.js';
@@ -108,6 +108,22 @@ describeRoot('network segmentation (root, real kernel)', () => {
     for (const zone of Object.keys(layout)) await driver.convergeZone(project, zone, ns[zone]!.path, want(zone));
     for (const n of Object.values(networks)) await driver.ensureNetwork(project, n);
     expect(await driver.observe(project, paths())).toEqual(before);
+  });
+
+  it('repairs drift that observe saw, and drift after a zone was converged once (the next call reads the host afresh)', async () => {
+    const hv = vethHostName(project, 'db', 'back');
+    const link = async () => (await netSnapshot(null)).links.find((l) => l.name === hv)!;
+    const bridge = (await netSnapshot(null)).links.find((l) => l.name === bridgeName(project, 'back'))!.index;
+    // Off its bridge before the observation: an orphan, plugged in again from observe's snapshot.
+    await netExec(null, [{ op: 'link_set_master', name: hv, master: '' }]);
+    expect((await driver.observe(project, paths())).orphans.map((o) => o.ifname)).toContain(hv);
+    await driver.convergeZone(project, 'db', ns.db!.path, want('db'));
+    expect((await link()).master).toBe(bridge);
+    // Down after the zone was converged from that snapshot (which says up): seen afresh, brought up.
+    await netExec(null, [{ op: 'link_set_down', name: hv }]);
+    await driver.convergeZone(project, 'db', ns.db!.path, want('db'));
+    expect((await link()).flags & IFF_UP).toBe(IFF_UP);
+    expect((await driver.observe(project, paths())).orphans).toEqual([]);
   });
 
   it('connects zones on one segment, both ways, and never zones on different segments', async () => {

@@ -1,6 +1,12 @@
 // The NetDriver over the kernel: rtnetlink through the addon (one batch per namespace and
 // step, so plumbing a zone costs a handful of thread hops, no processes), sysctls under
 // /proc/sys/net, and nft for the per-project table.
+//
+// Reading the host's links is a dump of every interface (O(zones) of them), so it is done once
+// per up, not once per zone: observe() keeps its host snapshot, indexed, and each zone's
+// convergeZone that follows reads its own links there (a zone's links change only through
+// this driver, and each call marks the zone as no longer served by that snapshot). A zone
+// converged a second time, or converged without an observe before it, dumps afresh.
 
 import type { ObservedAttachment } from '../../model/actual.js';
 import { formatIpv4, gatewayOf, parseCidr, type Cidr } from '../../model/ipv4.js';
@@ -54,11 +60,76 @@ function rootTbf(s: NetSnapshot, ifindex: number): { rate: number } | undefined 
   return s.qdiscs.find((q) => q.index === ifindex && q.kind === 'tbf' && q.parent === TC_H_ROOT);
 }
 
+/** The host's links and root tbfs as one project's zones need them, indexed once. */
+class HostView {
+  private readonly links = new Map<string, LinkInfo>();
+  private readonly veths = new Map<string, { network: string; link: LinkInfo }[]>();
+  private readonly tbf = new Map<number, { rate: number }>();
+  /** Zones that used this view or changed since it was read: they must dump afresh. */
+  private readonly served = new Set<string>();
+
+  constructor(readonly project: string, s: NetSnapshot) {
+    for (const l of s.links) {
+      this.links.set(l.name, l);
+      const o = ownerOf(project, l.name, l.alias);
+      if (o?.kind === 'veth') {
+        const list = this.veths.get(o.zone);
+        if (list) list.push({ network: o.network, link: l });
+        else this.veths.set(o.zone, [{ network: o.network, link: l }]);
+      }
+    }
+    for (const q of s.qdiscs) if (q.kind === 'tbf' && q.parent === TC_H_ROOT) this.tbf.set(q.index, q);
+  }
+
+  link(name: string): LinkInfo | undefined {
+    return this.links.get(name);
+  }
+  /** The zone's host veth ends (by their owner tag). */
+  zoneVeths(zone: string): { network: string; link: LinkInfo }[] {
+    return this.veths.get(zone) ?? [];
+  }
+  rootTbf(ifindex: number): { rate: number } | undefined {
+    return this.tbf.get(ifindex);
+  }
+  /** Once per zone: true the first time (the view still holds what the zone had), false after. */
+  serve(zone: string): boolean {
+    if (this.served.has(zone)) return false;
+    this.served.add(zone);
+    return true;
+  }
+  /** A link made, changed or removed by someone else than its zone's own call (a bridge). */
+  forget(name: string): void {
+    this.links.delete(name);
+  }
+  forgetNetwork(network: string): void {
+    for (const [zone, list] of this.veths) {
+      const kept = list.filter((v) => v.network !== network);
+      for (const v of list) if (v.network === network) this.links.delete(v.link.name);
+      this.veths.set(zone, kept);
+    }
+  }
+}
+
 export class KernelNetDriver implements NetDriver {
   private readonly nft: NftTables;
+  /** The host as the last observe() read it (see the note at the top). */
+  private view: HostView | null = null;
 
   constructor(opts: { nft?: NftTables } = {}) {
     this.nft = opts.nft ?? new NftTables();
+  }
+
+  /** The host's links for one call about `zone`: observe()'s, the first time, else a fresh dump. */
+  private async hostFor(project: string, zone: string, what: string): Promise<HostView> {
+    if (this.view?.project === project && this.view.serve(zone)) return this.view;
+    const fresh = new HostView(project, await snapshot(null, what, { qdiscs: true }));
+    fresh.serve(zone);
+    return fresh;
+  }
+
+  /** `zone`'s links change outside hostFor's view: a later call must not trust it. */
+  private touched(project: string, zone: string): void {
+    if (this.view?.project === project) this.view.serve(zone);
   }
 
   async ensureNetwork(project: string, network: Network): Promise<void> {
@@ -81,6 +152,7 @@ export class KernelNetDriver implements NetDriver {
     }
     if (want !== null) ops.push({ op: 'addr_add', name: br, address: want, prefix: cidr.prefix });
     if (!link || (link.flags & IFF_UP) === 0) ops.push({ op: 'link_set_up', name: br });
+    if (this.view?.project === project) this.view.forget(br);
     await run(null, ops, what);
   }
 
@@ -92,17 +164,27 @@ export class KernelNetDriver implements NetDriver {
       if (o?.kind === 'veth' && o.network === network) ops.push({ op: 'link_del', name: l.name, tolerate: ['ENODEV'] });
     }
     ops.push({ op: 'link_del', name: bridgeName(project, network), tolerate: ['ENODEV'] });
+    if (this.view?.project === project) {
+      this.view.forget(bridgeName(project, network));
+      this.view.forgetNetwork(network);
+    }
     await run(null, ops, `remove network ${network}`);
   }
 
   async attach(project: string, zone: string, netns: string, network: Network, att: ResolvedAttachment, opts: { defaultRoute: boolean }): Promise<void> {
+    const host = await this.hostFor(project, zone, `zone ${zone}: attach to network ${network.name}`);
+    await this.plug(host, project, zone, netns, network, att, opts);
+  }
+
+  /** attach(), with the host's links read by the caller. */
+  private async plug(host: HostView, project: string, zone: string, netns: string, network: Network, att: ResolvedAttachment, opts: { defaultRoute: boolean }): Promise<void> {
     const hv = vethHostName(project, zone, network.name);
     const what = `zone ${zone}: attach to network ${network.name} (${hv})`;
     const cidr = cidrOf(network);
-    const [host, inside] = await Promise.all([snapshot(null, what, { qdiscs: true }), snapshot(netns, `${what}: read netns ${netns}`, { routes: true, qdiscs: true })]);
+    const inside = await snapshot(netns, `${what}: read netns ${netns}`, { qdiscs: true });
 
     // The host end, and its peer in this zone's namespace (a leftover pair is replaced).
-    let hostEnd = host.links.find((l) => l.name === hv);
+    let hostEnd = host.link(hv);
     let peer = hostEnd ? peerOf(hostEnd, inside.links) : undefined;
     if (hostEnd && !peer) {
       await run(null, [{ op: 'link_del', name: hv, tolerate: ['ENODEV'] }], `${what}: remove a stale veth`);
@@ -119,12 +201,12 @@ export class KernelNetDriver implements NetDriver {
     const hostOps: NetOp[] = [];
     if (!hostEnd || hostEnd.alias !== vethAlias(project, zone, network.name)) hostOps.push({ op: 'link_set_alias', name: hv, alias: vethAlias(project, zone, network.name) });
     if (!hostEnd) hostOps.push(noIpv6(hv));
-    const brLink = host.links.find((l) => l.name === br);
+    const brLink = host.link(br);
     if (!hostEnd || !brLink || hostEnd.master !== brLink.index) hostOps.push({ op: 'link_set_master', name: hv, master: br });
     hostOps.push(
       { op: 'qdisc_add_clsact', name: hv },
       { op: 'filter_replace_antispoof', name: hv, mac: att.mac, address: att.address, confine: !network.gateway, subnet: formatIpv4(cidr.base), prefix: cidr.prefix },
-      ...shapeOps(hv, att.bandwidth.ingress, hostEnd ? rootTbf(host, hostEnd.index) : undefined),
+      ...shapeOps(hv, att.bandwidth.ingress, hostEnd ? host.rootTbf(hostEnd.index) : undefined),
     );
     if (!hostEnd || (hostEnd.flags & IFF_UP) === 0) hostOps.push({ op: 'link_set_up', name: hv });
     await run(null, hostOps, what);
@@ -146,6 +228,7 @@ export class KernelNetDriver implements NetDriver {
   }
 
   async detach(project: string, zone: string, _netns: string, network: string): Promise<void> {
+    this.touched(project, zone);
     const hv = vethHostName(project, zone, network);
     await run(null, [{ op: 'link_del', name: hv, tolerate: ['ENODEV'] }], `zone ${zone}: detach from network ${network} (${hv})`);
   }
@@ -153,6 +236,7 @@ export class KernelNetDriver implements NetDriver {
   async setBandwidth(project: string, zone: string, netns: string, network: string, bandwidth: Bandwidth): Promise<void> {
     const hv = vethHostName(project, zone, network);
     const what = `zone ${zone}: bandwidth on network ${network}`;
+    this.touched(project, zone);
     const [host, inside] = await Promise.all([snapshot(null, what, { qdiscs: true }), snapshot(netns, what, { qdiscs: true })]);
     const hostEnd = host.links.find((l) => l.name === hv);
     if (!hostEnd) throw new HostError(`${what}: ${hv} does not exist`, { code: 'ENODEV' });
@@ -163,14 +247,11 @@ export class KernelNetDriver implements NetDriver {
   }
 
   async convergeZone(project: string, zone: string, netns: string, want: Record<string, { network: Network; attachment: ResolvedAttachment }>): Promise<void> {
-    const host = await snapshot(null, `zone ${zone}: networks`);
-    for (const l of host.links) {
-      const o = ownerOf(project, l.name, l.alias);
-      if (o?.kind === 'veth' && o.zone === zone && !want[o.network]) await this.detach(project, zone, netns, o.network);
-    }
+    const host = await this.hostFor(project, zone, `zone ${zone}: networks`);
+    for (const v of host.zoneVeths(zone)) if (!want[v.network]) await this.detach(project, zone, netns, v.network);
     const names = Object.keys(want).sort();
     const routed = names.find((n) => want[n]!.network.gateway) ?? null;
-    for (const n of names) await this.attach(project, zone, netns, want[n]!.network, want[n]!.attachment, { defaultRoute: n === routed });
+    for (const n of names) await this.plug(host, project, zone, netns, want[n]!.network, want[n]!.attachment, { defaultRoute: n === routed });
     const ops: NetOp[] = [{ op: 'link_set_up', name: 'lo' }];
     if (routed === null) ops.push({ op: 'route_del_default', tolerate: ['ESRCH'] });
     await run(netns, ops, `zone ${zone}: loopback and default route`);
@@ -178,6 +259,7 @@ export class KernelNetDriver implements NetDriver {
 
   async observe(project: string, netns: Record<string, string>): Promise<NetObservation> {
     const host = await snapshot(null, `observe project ${project}`, { qdiscs: true });
+    this.view = new HostView(project, host);
     const out: NetObservation = { networks: {}, zones: {}, orphans: [] };
     const veths: { zone: string; network: string; link: LinkInfo }[] = [];
     const bridges = new Map<string, number>();
@@ -242,6 +324,7 @@ export class KernelNetDriver implements NetDriver {
   }
 
   async removeProject(project: string): Promise<void> {
+    if (this.view?.project === project) this.view = null;
     const host = await snapshot(null, `remove project ${project}`);
     const owned = host.links.map((l) => ({ l, o: ownerOf(project, l.name, l.alias) })).filter((x) => x.o !== null);
     // Veths first (their bridge may go with them), then bridges.
