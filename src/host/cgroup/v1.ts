@@ -44,8 +44,9 @@ export class CgroupV1Driver implements CgroupDriver {
     return [...new Set(Object.values(this.mounts))].sort();
   }
 
+  /** Plain concatenation: project and zone names are validated single path components. */
   private rel(project: string, zone: ZoneName): string {
-    return zone === null ? join(TOP, project) : join(TOP, project, zone);
+    return zone === null ? `${TOP}/${project}` : `${TOP}/${project}/${zone}`;
   }
 
   private name(project: string, zone: ZoneName): string {
@@ -55,7 +56,7 @@ export class CgroupV1Driver implements CgroupDriver {
   /** The cgroup's directory in one controller's hierarchy, or null if that controller is not mounted. */
   private dir(c: V1Controller, project: string, zone: ZoneName): string | null {
     const mount = this.mounts[c];
-    return mount === undefined ? null : join(mount, this.rel(project, zone));
+    return mount === undefined ? null : `${mount}/${this.rel(project, zone)}`;
   }
 
   private async requireCgroup(project: string, zone: ZoneName): Promise<void> {
