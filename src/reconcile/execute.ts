@@ -3,6 +3,7 @@
 // resource, the step and the kernel's reason; its dependents are skipped; everything else
 // still converges. Every action can be run again after a crash at any point.
 
+import { availableParallelism } from 'node:os';
 import type { Host } from '../host/index.js';
 import type { ApplyReport, LimitOutcome } from '../host/cgroup/driver.js';
 import type { Limits, Network, Zone } from '../model/types.js';
@@ -41,14 +42,24 @@ export class StepError extends Error {
 export interface ExecuteOptions {
   /** Deleted zones lose their writable layers too (`down --volumes`); their logs always go. */
   volumes?: boolean;
-  /** Actions run at once, at most (default 4). */
+  /** Actions run at once, at most (default: defaultConcurrency()). */
   concurrency?: number;
 }
 
+/**
+ * 4 per CPU, between 4 and 32. An action mostly waits (for a helper process, the kernel's
+ * netlink answers, a child's exec), so more actions than CPUs keep them busy; the bound
+ * keeps the processes and descriptors in flight few.
+ */
+export function defaultConcurrency(): number {
+  return Math.min(32, Math.max(4, 4 * availableParallelism()));
+}
+
 export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
-  const concurrency = opts.concurrency ?? 4;
+  const concurrency = opts.concurrency ?? defaultConcurrency();
   const results = new Map<ResourceId, ActionResult>();
   const pending = new Map(plan.actions.map((a) => [a.id, a]));
+  const planned = new Set(pending.keys());
   const running = new Map<ResourceId, Promise<void>>();
 
   const run = async (a: Action): Promise<void> => {
@@ -73,18 +84,30 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
       await perform(a, ctx);
       result = { status: 'done', outcomes };
     } catch (err) {
-      result = { status: 'failed', step, error: err instanceof Error ? err : new Error(String(err)) };
+      // Sub-steps may run side by side: the error names the one that failed.
+      result = { status: 'failed', step: err instanceof StepError ? err.step : step, error: err instanceof Error ? err : new Error(String(err)) };
     }
     results.set(a.id, result);
     events.done?.(a, result);
   };
 
-  const ctxBase = { host, project: plan.project, networks: plan.networks, volumes: opts.volumes === true };
   // Every zone's /etc/hosts names the zones it shares a segment with: written before any
   // zone starts, rewritten in place for running zones as peers come and go.
   if (plan.actions.length > 0) {
     await Promise.all(Object.entries(hostsFiles(plan.zones)).map(([zone, text]) => host.state.writeHosts(plan.project, zone, text)));
   }
+  // The project's nftables table (NAT, published ports, the segments' drop rules) needs only
+  // the plan's networks and the zones' planned addresses, not the zones themselves: it is
+  // applied alongside the actions, and every zone start waits until it has settled, so that
+  // no zone runs before its segment's rules do.
+  let rulesFailure: Error | null = null;
+  const rules: Promise<void> =
+    plan.actions.length === 0
+      ? Promise.resolve()
+      : host.net.applyRules(plan.project, projectRules(plan.zones, plan.networks)).catch((err: unknown) => {
+          rulesFailure = err instanceof Error ? err : new Error(String(err));
+        });
+  const ctxBase = { host, project: plan.project, networks: plan.networks, volumes: opts.volumes === true, rules };
   while (pending.size > 0 || running.size > 0) {
     for (const a of [...pending.values()]) {
       if (running.size >= concurrency) break;
@@ -99,7 +122,7 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
         events.done?.(a, result);
         continue;
       }
-      if (!a.after_actions.every((d) => results.has(d) || !plan.actions.some((x) => x.id === d))) continue;
+      if (!a.after_actions.every((d) => results.has(d) || !planned.has(d))) continue;
       pending.delete(a.id);
       const p = run(a).finally(() => running.delete(a.id));
       running.set(a.id, p);
@@ -109,14 +132,8 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
       throw new Error(`execute: no action can start (cycle among ${[...pending.keys()].join(', ')})`);
     }
   }
-  // The project's nftables table (NAT, published ports) follows the zones' final addresses.
-  if (plan.actions.length > 0) {
-    try {
-      await host.net.applyRules(plan.project, projectRules(plan.zones, plan.networks));
-    } catch (err) {
-      results.set('rules', { status: 'failed', step: 'apply nftables rules', error: err instanceof Error ? err : new Error(String(err)) });
-    }
-  }
+  await rules;
+  if (rulesFailure !== null) results.set('rules', { status: 'failed', step: 'apply nftables rules', error: rulesFailure });
   return { results, ok: [...results.values()].every((r) => r.status === 'done') };
 }
 
@@ -125,6 +142,8 @@ interface Ctx {
   project: string;
   networks: Record<string, Network>;
   volumes: boolean;
+  /** Settles once the project's nftables table is applied (or failed to). */
+  rules: Promise<void>;
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   report(r: ApplyReport): void;
 }
@@ -195,16 +214,31 @@ async function stopZone(cx: Ctx, name: string): Promise<void> {
 
 async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const { host, project } = cx;
-  await cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
-  cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
-  // The network is plumbed before the command runs: start joins the prepared namespace.
-  const netns = await cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
-  await connect(cx, zone, netns);
+  // The cgroup and the network are independent: made side by side. The network is plumbed
+  // before the command runs: start joins the prepared namespace.
+  await settleBoth(
+    (async () => {
+      await cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
+      cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
+    })(),
+    (async () => {
+      const netns = await cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
+      await connect(cx, zone, netns);
+    })(),
+  );
   const cgroupProcs = await host.cgroup.procsFiles(project, zone.name);
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
+  await cx.rules;
   await cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs }));
   await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
+}
+
+/** Both run to their end (nothing is left running behind a failure); the first error is thrown. */
+async function settleBoth(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
 }
 
 async function connect(cx: Ctx, zone: Zone, netns = cx.host.state.netnsPath(cx.project, zone.name)): Promise<void> {

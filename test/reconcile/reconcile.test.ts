@@ -120,6 +120,38 @@ describe('reconcile on the fake host', () => {
     expect(host.net.zones.get('proj')).toBeUndefined();
   });
 
+  it('applies the nftables rules alongside the actions, settled before any zone starts; a failure is reported as rules', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    const log: string[] = [];
+    const applyRules = host.net.applyRules.bind(host.net);
+    host.net.applyRules = async (project, rules) => {
+      log.push('rules begin');
+      await new Promise((r) => setTimeout(r, 30));
+      await applyRules(project, rules);
+      log.push('rules end');
+    };
+    const start = host.zones.start.bind(host.zones);
+    host.zones.start = async (project, zone, opts) => {
+      log.push(`start ${zone.name}`);
+      return start(project, zone, opts);
+    };
+    const run = await up(host, d, { concurrency: 8 });
+    expect(run.result.ok).toBe(true);
+    expect(log[0]).toBe('rules begin'); // not after the zones
+    expect(log[1]).toBe('rules end');
+    expect(log.slice(2).sort()).toEqual(['start api', 'start cron', 'start db', 'start web']);
+
+    host.net.applyRules = async () => {
+      throw new Error('nft: EPERM');
+    };
+    const changed = desiredFrom(BASE.replace('pids: 16', 'pids: 32'));
+    const next = await up(host, changed);
+    expect(next.result.results.get('rules')).toMatchObject({ status: 'failed', step: 'apply nftables rules' });
+    expect(next.result.results.get('zone.cron')?.status).toBe('done');
+    expect(next.result.ok).toBe(false);
+  });
+
   it('repairs a zone started but never recorded (crash between start and record)', async () => {
     host = await newHost();
     const d = desiredFrom(BASE);
