@@ -84,6 +84,15 @@ async function writeAtomic(file: string, content: string): Promise<void> {
   await rename(`${file}.tmp`, file);
 }
 
+/** Signal through a pidfd; a process that exited in the meantime (ESRCH) needs no signal. */
+function signal(pidfd: number, sig: NodeJS.Signals): void {
+  try {
+    pidfdSendSignal(pidfd, sig);
+  } catch (e) {
+    if (!(e instanceof SysError && e.code === 'ESRCH')) throw e;
+  }
+}
+
 async function rmdirIfEmpty(dir: string): Promise<void> {
   await rmdir(dir).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'ENOENT' && e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
@@ -209,6 +218,9 @@ export class NativeZoneDriver implements ZoneDriver {
     );
     await rmdirIfEmpty(p.rootfs(project, zone));
     await rmdirIfEmpty(run);
+    if (opts.keepNetns) return;
+    // Shared parents go only on stop: a start cleaning up while another zone of the project is
+    // being made under them must not pull them away (seen at 8 starts at once: ENOTDIR).
     await rmdirIfEmpty(dirname(run)); // zones/
     await rmdirIfEmpty(dirname(p.netns(project, zone)));
     await rmdirIfEmpty(p.projectRun(project));
@@ -219,14 +231,14 @@ export class NativeZoneDriver implements ZoneDriver {
     const sup = await openVerified(rec.supervisorPid, rec.supervisorStart);
     const init = rec.initPid > 0 ? await openVerified(rec.initPid, rec.initStart) : null;
     try {
-      if (sup !== null) pidfdSendSignal(sup, 'SIGTERM');
-      else if (init !== null) pidfdSendSignal(init, 'SIGTERM');
+      if (sup !== null) signal(sup, 'SIGTERM');
+      else if (init !== null) signal(init, 'SIGTERM');
       if (init !== null && !(await pidfdWait(init, graceMs))) {
-        pidfdSendSignal(init, 'SIGKILL'); // pid 1 of the namespace: the kernel kills all of it
+        signal(init, 'SIGKILL'); // pid 1 of the namespace: the kernel kills all of it
         await pidfdWait(init, SUPERVISOR_EXIT_MS);
       }
       if (sup !== null && !(await pidfdWait(sup, graceMs + SUPERVISOR_EXIT_MS))) {
-        pidfdSendSignal(sup, 'SIGKILL'); // its zone dies with it (PDEATHSIG)
+        signal(sup, 'SIGKILL'); // its zone dies with it (PDEATHSIG)
         await pidfdWait(sup, SUPERVISOR_EXIT_MS);
       }
     } finally {
