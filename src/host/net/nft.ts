@@ -118,8 +118,11 @@ export class NftTables {
     const nft = await this.binary();
     if (nft === null) return;
     const t = `inet ${tableName(project)}`;
-    // Declaring it first makes the delete succeed whether or not it exists.
-    await runNft(nft, ['-f', '-'], `table ${t} {}\ndelete table ${t}\n`, `delete nftables table ${tableName(project)}`);
+    // Declaring it first makes the delete succeed whether or not it exists; when the kernel has
+    // none (down removes it twice: with the rules, then with the project) no nft process runs.
+    if ((await this.handle(project)) !== null) {
+      await runNft(nft, ['-f', '-'], `table ${t} {}\ndelete table ${t}\n`, `delete nftables table ${tableName(project)}`);
+    }
     const file = this.rulesFile(project);
     // .tmp: left by a writer killed before its rename
     await Promise.all([file, `${file}.tmp`].map((f) => rm(f, { force: true }).catch((cause: unknown) => {
