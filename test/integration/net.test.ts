@@ -124,6 +124,10 @@ describeRoot('network segmentation (root, real kernel)', () => {
     await driver.convergeZone(project, 'db', ns.db!.path, want('db'));
     expect((await link()).flags & IFF_UP).toBe(IFF_UP);
     expect((await driver.observe(project, paths())).orphans).toEqual([]);
+    // A default route added by hand in a zone none of whose networks has a gateway: removed.
+    inZone('db', ['ip', 'route', 'add', 'default', 'dev', 'back']);
+    await driver.convergeZone(project, 'db', ns.db!.path, want('db'));
+    expect((await netSnapshot(ns.db!.path, { routes: true })).routes.filter((r) => r.prefix === 0)).toEqual([]);
   });
 
   it('connects zones on one segment, both ways, and never zones on different segments', async () => {

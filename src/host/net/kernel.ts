@@ -176,8 +176,8 @@ export class KernelNetDriver implements NetDriver {
     await this.plug(host, project, zone, netns, network, att, opts);
   }
 
-  /** attach(), with the host's links read by the caller. */
-  private async plug(host: HostView, project: string, zone: string, netns: string, network: Network, att: ResolvedAttachment, opts: { defaultRoute: boolean }): Promise<void> {
+  /** attach(), with the host's links read by the caller; `dropDefault`: also delete the zone's default route (in the same batch). */
+  private async plug(host: HostView, project: string, zone: string, netns: string, network: Network, att: ResolvedAttachment, opts: { defaultRoute: boolean; dropDefault?: boolean }): Promise<void> {
     const hv = vethHostName(project, zone, network.name);
     const what = `zone ${zone}: attach to network ${network.name} (${hv})`;
     const cidr = cidrOf(network);
@@ -224,6 +224,7 @@ export class KernelNetDriver implements NetDriver {
     const lo = inside.links.find((l) => l.name === 'lo');
     if (!lo || (lo.flags & IFF_UP) === 0) zoneOps.push({ op: 'link_set_up', name: 'lo' });
     if (opts.defaultRoute && network.gateway) zoneOps.push({ op: 'route_replace_default', name, gateway: formatIpv4(gatewayOf(cidr)) });
+    if (opts.dropDefault) zoneOps.push({ op: 'route_del_default', tolerate: ['ESRCH'] });
     await run(netns, zoneOps, `${what}: inside the zone (${name})`);
   }
 
@@ -251,10 +252,9 @@ export class KernelNetDriver implements NetDriver {
     for (const v of host.zoneVeths(zone)) if (!want[v.network]) await this.detach(project, zone, netns, v.network);
     const names = Object.keys(want).sort();
     const routed = names.find((n) => want[n]!.network.gateway) ?? null;
-    for (const n of names) await this.plug(host, project, zone, netns, want[n]!.network, want[n]!.attachment, { defaultRoute: n === routed });
-    const ops: NetOp[] = [{ op: 'link_set_up', name: 'lo' }];
-    if (routed === null) ops.push({ op: 'route_del_default', tolerate: ['ESRCH'] });
-    await run(netns, ops, `zone ${zone}: loopback and default route`);
+    // Each plug brings lo up; the last one also drops a default route no network gives any more.
+    for (const n of names) await this.plug(host, project, zone, netns, want[n]!.network, want[n]!.attachment, { defaultRoute: n === routed, dropDefault: routed === null && n === names.at(-1) });
+    if (names.length === 0) await run(netns, [{ op: 'link_set_up', name: 'lo' }, { op: 'route_del_default', tolerate: ['ESRCH'] }], `zone ${zone}: loopback and default route`);
   }
 
   async observe(project: string, netns: Record<string, string>): Promise<NetObservation> {
