@@ -54,6 +54,12 @@ export async function down(opts: ApplyOptions): Promise<ApplyOutcome> {
   return apply(nothing, host, { ...opts, prune: true }, true);
 }
 
+/** A run with nothing planned reports only a failure. */
+async function quiet(result: Promise<ExecuteResult>): Promise<ExecuteResult | null> {
+  const r = await result;
+  return r.ok ? null : r;
+}
+
 async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, removing = false): Promise<ApplyOutcome> {
   const lock = await lockFile(host.state.lockPath(desired.project), opts.onWait);
   let gone = false;
@@ -62,7 +68,8 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
     const plan = diff(desired, actual, { prune: opts.prune ?? true });
     if (opts.onPlan?.(plan) === false || hasErrors(plan)) return { plan, result: null };
     const run = () => execute(plan, host, opts.events, { volumes: opts.volumes === true });
-    const result = plan.actions.length === 0 ? null : await (opts.beforeApply ? opts.beforeApply(plan, run) : run());
+    // No actions: still reconcile the derived state (the nftables table), quietly.
+    const result = plan.actions.length === 0 ? await quiet(run()) : await (opts.beforeApply ? opts.beforeApply(plan, run) : run());
     gone = removing && (result === null || result.ok);
     // down --volumes: also the layers and logs of zones stopped by an earlier plain down.
     if (gone && opts.volumes) {

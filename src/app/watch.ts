@@ -299,7 +299,9 @@ async function reconcileOnce(
     }
     const pending = opts.hotOnly ? plan.actions.filter(isCold) : [];
     const toApply: Plan = { ...plan, actions: plan.actions.filter((a) => !pending.includes(a)) };
-    const result = toApply.actions.length > 0 ? await execute(toApply, host) : null;
+    // Even with nothing planned, execute reconciles the derived state (the nftables table).
+    const run = await execute(toApply, host);
+    const result = toApply.actions.length > 0 || !run.ok ? run : null;
     const ms = elapsed();
     return { ...empty(base), ...outcome(toApply, result), pending, warnings: [...warnings, ...limitWarnings(toApply, result)], ms, ...(pending.length > 0 && toApply.actions.length === 0 ? { status: 'pending' as const } : {}) };
   } catch (err) {

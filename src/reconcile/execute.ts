@@ -101,12 +101,11 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
   // applied alongside the actions, and every zone start waits until it has settled, so that
   // no zone runs before its segment's rules do.
   let rulesFailure: Error | null = null;
-  const rules: Promise<void> =
-    plan.actions.length === 0
-      ? Promise.resolve()
-      : host.net.applyRules(plan.project, projectRules(plan.zones, plan.networks)).catch((err: unknown) => {
-          rulesFailure = err instanceof Error ? err : new Error(String(err));
-        });
+  // Like the hosts files it is derived state, reconciled on every run, with or without actions
+  // (an unchanged table costs one netlink request): a table deleted by hand comes back.
+  const rules: Promise<void> = host.net.applyRules(plan.project, projectRules(plan.zones, plan.networks)).catch((err: unknown) => {
+    rulesFailure = err instanceof Error ? err : new Error(String(err));
+  });
   const ctxBase = { host, project: plan.project, networks: plan.networks, volumes: opts.volumes === true, rules };
   while (pending.size > 0 || running.size > 0) {
     for (const a of [...pending.values()]) {

@@ -162,6 +162,11 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     await ok(['up']);
     expect(await nft.handle(project)).not.toBeNull();
     expect(execFileSync('nft', ['list', 'table', 'inet', `zonectl-${project}`], { encoding: 'utf8' })).toContain(`ip saddr ${subnet} oifname != `);
+    // ...and so does an up with nothing else to do: the table is derived state, checked every run.
+    execFileSync('nft', ['delete', 'table', 'inet', `zonectl-${project}`]);
+    expect(await nft.handle(project)).toBeNull();
+    expect((await ok(['up'])).stdout).toContain('nothing to do');
+    expect(await nft.handle(project)).not.toBeNull();
   });
 
   it('hostname, restart and stop_grace_period change in place: the zone keeps running, the new values hold', async () => {
