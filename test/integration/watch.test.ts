@@ -101,7 +101,7 @@ describeRoot('zonectl up --watch (real kernel)', () => {
       watcher.kill('SIGKILL');
       await exited;
     }
-    if (zones) zonectl('down');
+    if (zones) zonectl('down', '--volumes');
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -195,9 +195,10 @@ describeRoot('zonectl up --watch (real kernel)', () => {
   });
 
   it('then down leaves nothing of the project', () => {
-    const r = zonectl('down');
+    const r = zonectl('down', '--volumes');
     expect(r.status).toBe(0);
     expect(existsSync(`/run/zonectl/${project}`)).toBe(false);
+    expect(existsSync(`/var/lib/zonectl/projects/${project}`)).toBe(false);
     const cgroups = v2 ? [`/sys/fs/cgroup/zonectl/${project}`] : readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}/zonectl/${project}`);
     expect(cgroups.filter((c) => existsSync(c))).toEqual([]);
     expect(spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout).not.toContain(`zonectl/${project}/`);
