@@ -20,6 +20,7 @@ import { bridgeName } from '../../model/names.js';
 import { NFPROTO_INET, nftTableHandle } from '../../native/net.js';
 import { HostError, errnoCode } from '../errors.js';
 import type { ProjectRules } from './driver.js';
+import { DEFAULT_RUN_DIR } from '../dirs.js';
 
 export function tableName(project: string): string {
   return `zonectl-${project}`;
@@ -81,7 +82,7 @@ export class NftTables {
   /** `runDir`: where each project's directory is (default /run/zonectl). */
   constructor(opts: { nftPaths?: string[]; runDir?: string } = {}) {
     this.candidates = opts.nftPaths ?? NFT_PATHS;
-    this.runDir = opts.runDir ?? '/run/zonectl';
+    this.runDir = opts.runDir ?? DEFAULT_RUN_DIR;
   }
 
   private rulesFile(project: string): string {

@@ -15,9 +15,9 @@ import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { zoneSpecHash } from '../../model/fields.js';
 import type { Network, Zone } from '../../model/types.js';
+import { DEFAULT_RUN_DIR } from '../dirs.js';
 import { HostError, errnoCode } from '../errors.js';
 
-export const DEFAULT_RUN_DIR = '/run/zonectl';
 
 export interface ZoneSpecRecord {
   zone: Zone;

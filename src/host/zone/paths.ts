@@ -15,9 +15,10 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 import type { Root } from '../../model/types.js';
+import { DEFAULT_LIB_DIR, DEFAULT_RUN_DIR } from '../dirs.js';
 
-export const DEFAULT_RUN_DIR = '/run/zonectl';
-export const DEFAULT_LIB_DIR = '/var/lib/zonectl';
+export { DEFAULT_LIB_DIR, DEFAULT_RUN_DIR };
+
 
 export class ZonePaths {
   constructor(
