@@ -7,6 +7,7 @@ import type { HostFacts } from '../model/actual.js';
 import { parseCpuset } from '../model/units.js';
 import type { CgroupDriver } from './cgroup/driver.js';
 import type { NetDriver } from './net/driver.js';
+import { NftTables } from './net/nft.js';
 import { StateStore } from './state/store.js';
 import type { ZoneDriver } from './zone/driver.js';
 
@@ -42,8 +43,8 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
   return { cgroup, zones, net, state, facts: () => hostFacts(net), now: () => new Date() };
 }
 
-/** Online CPUs and the host's IPv4 routes (not through zonectl's own interfaces). */
+/** Online CPUs, the host's IPv4 routes (not through zonectl's own interfaces), whether nft is there. */
 async function hostFacts(net: NetDriver): Promise<HostFacts> {
-  const [online, routes] = await Promise.all([readFile('/sys/devices/system/cpu/online', 'utf8'), net.hostRoutes()]);
-  return { cpus: parseCpuset(online.trim()) ?? [], routes };
+  const [online, routes, nft] = await Promise.all([readFile('/sys/devices/system/cpu/online', 'utf8'), net.hostRoutes(), new NftTables().binary()]);
+  return { cpus: parseCpuset(online.trim()) ?? [], routes, nft: nft !== null };
 }

@@ -33,6 +33,7 @@ export function plan(desired: DesiredState, actual: ActualState, opts: PlanOptio
     if (changes.length > 0) actions.push({ kind: 'update', id: 'global', resource: 'global', name: desired.project, cause: 'global limits changed', after_actions: [], desired: desired.global, changes });
   }
   checkCpuset(actual, 'global', desired.global.limits, diagnostics);
+  checkNft(desired, actual, diagnostics);
 
   // Networks.
   const replacedNetworks = new Set<string>();
@@ -172,6 +173,18 @@ function checkCpuset(actual: ActualState, id: ResourceId, limits: Limits, diagno
   const missing = limits.cpuset.filter((c) => !actual.host.cpus.includes(c));
   if (missing.length > 0) {
     diagnostics.push({ severity: 'error', id, path: 'limits.cpuset', message: `cpuset ${formatCpuset(limits.cpuset)} names CPU ${formatCpuset(missing)}, which this host does not have (online: ${formatCpuset(actual.host.cpus)})` });
+  }
+}
+
+/** Egress NAT and published ports live in an nftables table: without nft, say so before applying. */
+function checkNft(desired: DesiredState, actual: ActualState, diagnostics: Diagnostic[]): void {
+  if (actual.host.nft) return;
+  const need = 'the nft command, which this host lacks (install the Debian package nftables)';
+  for (const [name, n] of sorted(desired.networks)) {
+    if (n.egress === 'nat') diagnostics.push({ severity: 'error', id: `network.${name}`, path: 'egress', message: `egress: nat needs ${need}` });
+  }
+  for (const [name, z] of sorted(desired.zones)) {
+    if (z.ports.length > 0) diagnostics.push({ severity: 'error', id: `zone.${name}`, path: 'ports', message: `published ports need ${need}` });
   }
 }
 

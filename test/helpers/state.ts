@@ -7,7 +7,7 @@ import type { DesiredState } from '../../src/model/types.js';
 import { resolveAttachments } from '../../src/plan/ipam.js';
 import { testdir } from './testdir.js';
 
-export const HOST: HostFacts = { cpus: [0, 1], routes: ['0.0.0.0/0', '172.16.0.0/24'] };
+export const HOST: HostFacts = { cpus: [0, 1], routes: ['0.0.0.0/0', '172.16.0.0/24'], nft: true };
 
 export function desiredFrom(yaml: string, env: Record<string, string> = {}): DesiredState {
   const dir = testdir({ 'zones.yaml': yaml }, { name: 'proj' });

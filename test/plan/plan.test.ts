@@ -227,3 +227,27 @@ describe('plan JSON', () => {
     expect(mixed.actions.flatMap((a) => a.changes ?? []).find((c) => c.path === 'limits.memory')).toEqual({ path: 'limits.memory', before: 134217728, after: 268435456, applied: 'in-place' });
   });
 });
+
+describe('plan on a host without nft', () => {
+  it('refuses egress NAT and published ports before anything is applied, naming the package', () => {
+    const d = desiredFrom(`
+name: shop
+networks:
+  front: { subnet: 10.213.1.0/24, gateway: true, egress: nat }
+  back: { subnet: 10.213.2.0/24 }
+zones:
+  web:
+    networks: [front]
+    ports: ["8080:80"]
+  api:
+    networks: [back]
+`);
+    const noNft = { ...empty(), host: { ...HOST, nft: false } };
+    expect(plan(d, noNft).diagnostics.map((x) => `${x.severity} ${x.id} ${x.path}: ${x.message}`)).toEqual([
+      'error network.front egress: egress: nat needs the nft command, which this host lacks (install the Debian package nftables)',
+      'error zone.web ports: published ports need the nft command, which this host lacks (install the Debian package nftables)',
+    ]);
+    // Segments, isolation and anti-spoofing need only the kernel: a plain project plans fine.
+    expect(plan(desiredFrom(BASE), noNft).diagnostics).toEqual([]);
+  });
+});
