@@ -196,6 +196,11 @@ function runNft(nft: string, args: string[], input: string, what: string): Promi
       if (code === 0) resolve(out);
       else reject(new HostError(`${what}: nft exited with ${code}: ${err.trim().split('\n')[0] ?? ''}`, { value: input }));
     });
+    // nft may exit before reading its input (`list tables` reads none): the write then fails
+    // with EPIPE, which says nothing the exit status does not.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(new HostError(`${what}: write to nft: ${e.code ?? e.message}`, { cause: e }));
+    });
     child.stdin.end(input);
   });
 }

@@ -45,7 +45,13 @@ function runHelper(helper: string, args: string[], opts: { inherit?: boolean; in
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    if (opts.input !== undefined) {
+      // a command that exits without reading its input: EPIPE here, its exit status says the rest
+      child.stdin?.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') reject(e);
+      });
+      child.stdin?.end(opts.input);
+    }
     child.once('error', reject);
     child.once('close', (code, signal) =>
       resolve({
