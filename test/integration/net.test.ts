@@ -2,7 +2,7 @@
 // tbf, the anti-spoofing classifier and the per-project nftables table, checked with real TCP
 // connections between throwaway network namespaces. Traffic only flows between namespaces this
 // file created, over interfaces it created, in subnets of 10.213.0.0/16 checked to be unrouted.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -143,6 +143,18 @@ describeRoot('network segmentation (root, real kernel)', () => {
     ]);
     expect(results.map((r) => r.ok)).toEqual([true, true, true, true, false, false, false, false, false, false]);
     for (const l of listeners) l.close();
+  });
+
+  it('answers ping (ICMP echo) on one segment, both ways, and never across segments', () => {
+    // busybox ping as root in the test's throwaway namespaces; exit 0 = a reply came back
+    const ping = (from: string, to: string, net: string): boolean =>
+      spawnSync('nsenter', [`--net=${ns[from]!.path}`, 'busybox', 'ping', '-c', '1', '-W', '1', layout[to]![net]!], { stdio: 'ignore' }).status === 0;
+    expect([
+      ping('web', 'api', 'front'), ping('api', 'web', 'front'),
+      ping('db', 'api', 'back'), ping('api', 'db', 'back'),
+      ping('web', 'db', 'back'), ping('db', 'web', 'front'),
+      ping('other', 'web', 'front'), ping('web', 'other', 'third'),
+    ]).toEqual([true, true, true, true, false, false, false, false]);
   });
 
   it('a zone on two segments does not forward between them', async () => {
