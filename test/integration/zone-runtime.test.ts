@@ -509,7 +509,12 @@ describeRoot('zone runtime (real kernel)', () => {
     writeFileSync(`${run}/stop_grace_ms`, '300');
     process.kill(sup, 'SIGTERM');
     await waitFor('the supervisor\'s SIGKILL', async () => (existsSync(`/proc/${z.pid}`) ? undefined : true), 5000);
-    expect(await driver.status(project, 'orphan-stop')).toMatchObject({ state: 'exited', exitCode: 137 });
+    // the supervisor records the exit just after the zone is gone: wait for the record, not a moment
+    const final = await waitFor('the supervisor\'s record of the exit', async () => {
+      const st = await driver.status(project, 'orphan-stop');
+      return st.state === 'exited' ? st : undefined;
+    }, 5000);
+    expect(final).toMatchObject({ state: 'exited', exitCode: 137 });
   });
 
   it('stop leaves nothing: no process, mount, pin or record', async () => {
