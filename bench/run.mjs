@@ -16,6 +16,7 @@ const SCENARIOS = {
   idempotence: [],
   scale: [],
   memory: [],
+  plan: [],
   validate: [],
 };
 
