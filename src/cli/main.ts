@@ -107,7 +107,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'with --watch: one JSON object per reconcile, one per line')
     .action(async (opts: { prune: boolean; dryRun?: boolean; watch?: boolean; debounce: number; resync: number; hotOnly?: boolean; json?: boolean }, cmd: Command) => {
       if (opts.watch) code = await watchCommand(program, cmd, { prune: opts.prune, debounceMs: opts.debounce, resyncMs: opts.resync, hotOnly: opts.hotOnly === true, json: opts.json === true });
-      else code = await applyCommand('up', program, cmd, { prune: opts.prune, dryRun: opts.dryRun === true });
+      else {
+        const watchOnly = ['json', 'hotOnly', 'debounce', 'resync'].filter((o) => cmd.getOptionValueSource(o) === 'cli');
+        if (watchOnly.length > 0) {
+          const { UserError } = await import('../app/errors.js');
+          throw new UserError(`${watchOnly.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only apply with --watch`);
+        }
+        code = await applyCommand('up', program, cmd, { prune: opts.prune, dryRun: opts.dryRun === true });
+      }
     });
 
   withProjectOptions(program.command('down'))
