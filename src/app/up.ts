@@ -66,11 +66,16 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
   try {
     const actual = await observe(host, desired.project);
     const plan = diff(desired, actual, { prune: opts.prune ?? true });
-    if (opts.onPlan?.(plan) === false || hasErrors(plan)) return { plan, result: null };
+    if (opts.onPlan?.(plan) === false || hasErrors(plan)) {
+      // Nothing applied (a dry run, a plan error): a project that did not exist leaves no lock.
+      gone = actual.global === null && Object.keys(actual.zones).length === 0 && Object.keys(actual.networks).length === 0;
+      return { plan, result: null };
+    }
     const run = () => execute(plan, host, opts.events, { volumes: opts.volumes === true });
     // No actions: still reconcile the derived state (the nftables table), quietly.
     const result = plan.actions.length === 0 ? await quiet(run()) : await (opts.beforeApply ? opts.beforeApply(plan, run) : run());
-    gone = removing && (result === null || result.ok);
+    const nothingDesired = Object.keys(desired.zones).length === 0 && Object.keys(desired.networks).length === 0;
+    gone = (removing || nothingDesired) && (result === null || result.ok);
     // down --volumes: also the layers and logs of zones stopped by an earlier plain down.
     if (gone && opts.volumes) {
       for (const zone of await host.zones.storedZones(desired.project)) await host.zones.remove(desired.project, zone, { layers: true });
@@ -78,7 +83,7 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
     return { plan, result };
   } finally {
     if (gone) {
-      // down: nothing of the project is left, not even its lock.
+      // down, or nothing to keep: nothing of the project is left, not even its lock.
       lock.removeAndRelease();
       await host.state.removeProjectDir(desired.project);
     } else lock.release();
