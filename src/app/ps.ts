@@ -4,17 +4,7 @@ import { createHost, type HostOptions } from '../host/index.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { observe } from '../reconcile/observe.js';
 import { limitsView } from '../model/view.js';
-
-export interface ZoneRow {
-  name: string;
-  /** running, exited(CODE), restarting, stopped. */
-  state: string;
-  pid: number | null;
-  exit_code: number | null;
-  started_at: string | null;
-  addresses: Record<string, string>;
-  limits: Record<string, unknown> | null;
-}
+import type { ZoneRow } from '../ui/zones.js';
 
 export async function ps(opts: LoadOptions & HostOptions): Promise<ZoneRow[]> {
   const { desired } = loadConfig(opts);

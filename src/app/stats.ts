@@ -4,16 +4,7 @@
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import type { Usage } from '../host/cgroup/driver.js';
 import { createHost, type Host, type HostOptions } from '../host/index.js';
-
-export interface StatsRow {
-  name: string;
-  /** Percent of one CPU over the interval (200 = two CPUs busy). */
-  cpu_percent: number;
-  memory: { current: number; limit: number | null; peak: number | null; oom_kills: number };
-  pids: { current: number; limit: number | null };
-  io: { read_bytes: number; write_bytes: number };
-  cpu_throttled_periods: number;
-}
+import type { StatsRow } from '../ui/zones.js';
 
 export interface StatsSource {
   project: string;

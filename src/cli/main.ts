@@ -81,7 +81,6 @@ export async function main(argv: string[]): Promise<number> {
       else out((await import('yaml')).stringify(resolved, { lineWidth: 0 }));
     });
 
-  const plainOutput = (cmd: Command): boolean => !process.stdout.isTTY || process.env.CI !== undefined || cmd.optsWithGlobals<{ color?: boolean }>().color === false;
 
   withProjectOptions(program.command('plan'))
     .description('show what up would change: create, update in place, replace, delete, field by field')
@@ -186,10 +185,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Plain output: no terminal, CI set, or --no-color. */
+function plainOutput(cmd: Command): boolean {
+  return !process.stdout.isTTY || process.env.CI !== undefined || cmd.optsWithGlobals<{ color?: boolean }>().color === false;
+}
+
 async function applyCommand(which: 'up' | 'down', program: Command, cmd: Command, opts: { prune: boolean; dryRun: boolean; volumes?: boolean }): Promise<number> {
   const [app, ui, { progress }, { renderPlan, COLOR, PLAIN }] = await Promise.all([import('../app/up.js'), import('../ui/apply.js'), import('../ui/progress.js'), import('../plan/render.js')]);
   const quiet = cmd.optsWithGlobals<{ quiet?: boolean }>().quiet === true;
-  const plain = !process.stdout.isTTY || process.env.CI !== undefined || cmd.optsWithGlobals<{ color?: boolean }>().color === false;
+  const plain = plainOutput(cmd);
   let display: Awaited<ReturnType<typeof progress>> | undefined;
   const outcome = await (which === 'up' ? app.up : app.down)({
     ...loadOptions(program, cmd),

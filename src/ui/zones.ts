@@ -1,9 +1,30 @@
-// ps and stats tables.
+// ps and stats: the rows (also what --json prints) and their tables.
 
-import type { ZoneRow } from '../app/ps.js';
-import type { StatsRow } from '../app/stats.js';
 import { formatSize } from '../model/units.js';
 import { ago, table } from './table.js';
+
+/** One zone as `zonectl ps` shows it. */
+export interface ZoneRow {
+  name: string;
+  /** running, exited(CODE), restarting, stopped. */
+  state: string;
+  pid: number | null;
+  exit_code: number | null;
+  started_at: string | null;
+  addresses: Record<string, string>;
+  limits: Record<string, unknown> | null;
+}
+
+/** One zone's usage over an interval, as `zonectl stats` shows it. */
+export interface StatsRow {
+  name: string;
+  /** Percent of one CPU over the interval (200 = two CPUs busy). */
+  cpu_percent: number;
+  memory: { current: number; limit: number | null; peak: number | null; oom_kills: number };
+  pids: { current: number; limit: number | null };
+  io: { read_bytes: number; write_bytes: number };
+  cpu_throttled_periods: number;
+}
 
 export function psTable(rows: readonly ZoneRow[], now: Date): string {
   if (rows.length === 0) return 'no zones\n';

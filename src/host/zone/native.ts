@@ -90,6 +90,15 @@ async function writeAtomic(file: string, content: string): Promise<void> {
   await rename(`${file}.tmp`, file);
 }
 
+/** The helper's `error ERRNO OP\tDETAIL` line (or whatever it printed) as a HostError for `what`. */
+function helperFailure(what: string, out: HelperOutput): HostError {
+  const line = out.stdout.trim();
+  const err = /^error (\d+) (\S+)\t(.*)$/.exec(line);
+  if (!err) return new HostError(`${what}: the helper failed (exit ${out.code}): ${(out.stderr || line).trim()}`);
+  const cause = sysErrorFromErrno(Number(err[1]), err[2] ?? '?', err[3] ?? '');
+  return new HostError(`${what}: ${err[2]} ${err[3]}: ${cause.code}`, { cause, code: cause.code });
+}
+
 /** Signal through a pidfd; a process that exited in the meantime (ESRCH) needs no signal. */
 function signal(pidfd: number, sig: NodeJS.Signals): void {
   try {
@@ -184,12 +193,7 @@ export class NativeZoneDriver implements ZoneDriver {
     const ok = /^ok (\d+) (\d+)$/.exec(line);
     if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
     await this.stop(project, name, 0);
-    const err = /^error (\d+) (\S+)\t(.*)$/.exec(line);
-    if (err) {
-      const cause = sysErrorFromErrno(Number(err[1]), err[2] ?? '?', err[3] ?? '');
-      throw new HostError(`start zone ${name}: ${err[2]} ${err[3]}: ${cause.code}`, { cause, code: cause.code });
-    }
-    throw new HostError(`start zone ${name}: the helper failed (exit ${out.code}): ${(out.stderr || line).trim()}`);
+    throw helperFailure(`start zone ${name}`, out);
   }
 
   async prepareNetwork(project: string, zone: string): Promise<string> {
@@ -307,11 +311,7 @@ export class NativeZoneDriver implements ZoneDriver {
       const st = await this.status(project, zone);
       if (st.state !== 'running') throw new HostError(`set hostname of zone ${zone}: the zone is not running`, { code: 'ESRCH' });
       const out = await runHelper(this.helper, ['hostname', String(st.pid), changes.hostname]);
-      if (out.code !== 0) {
-        const err = /^error (\d+) (\S+)\t(.*)$/.exec(out.stdout.trim());
-        const cause = err ? sysErrorFromErrno(Number(err[1]), err[2] ?? '?', err[3] ?? '') : undefined;
-        throw new HostError(`set hostname of zone ${zone}: ${err ? `${err[2]} ${err[3]}: ${cause?.code}` : (out.stderr || out.stdout).trim()}`, { cause, ...(cause ? { code: cause.code } : {}) });
-      }
+      if (out.code !== 0) throw helperFailure(`set hostname of zone ${zone}`, out);
     }
   }
 
