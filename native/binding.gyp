@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "zonectl_native",
-      "sources": ["src/addon.cc", "src/sys_error.cc", "src/pidfd.cc", "src/mount.cc", "src/lock.cc",
+      "sources": ["src/addon.cc", "src/sys_error.cc", "src/pidfd.cc", "src/spawn.cc", "src/mount.cc", "src/lock.cc",
                   "src/netlink.cc", "src/net_ops.cc", "src/netns.cc", "src/nft.cc", "src/net_addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8", "_GNU_SOURCE"],

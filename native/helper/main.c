@@ -1,8 +1,11 @@
 /* zonectl-helper: creates, supervises and enters zones for zonectl (see ../../src/host/zone/).
  *
- *   zonectl-helper start SPECFILE
+ *   zonectl-helper start SPECFILE [--go]
  *       Prints "ok INIT_PID STARTED_AT_MS" once the zone's command was exec'd, or
  *       "error ERRNO OP<TAB>DETAIL"; exits 0 or 1. The supervisor stays behind, detached.
+ *       --go: everything is made, but the command runs only once the byte 'g' arrives on
+ *       stdin (EOF instead: the start is called off, nothing stays behind), so that zonectl
+ *       can plumb the zone's network while its root is being assembled.
  *   zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]
  *       Runs CMD inside the running zone; exits with its status.
  */
@@ -23,7 +26,7 @@
 #include "supervise.h"
 
 static int usage(void) {
-  dprintf(2, "usage: zonectl-helper start SPECFILE\n"
+  dprintf(2, "usage: zonectl-helper start SPECFILE [--go]\n"
              "       zonectl-helper hostname INIT_PID NAME\n"
              "       zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]\n");
   return 2;
@@ -44,7 +47,7 @@ static int load(const char *path, struct spec *s, struct zerr *z) {
   return spec_parse(buf, len, s, z);
 }
 
-static int start(const char *path) {
+static int start(const char *path, int go) {
   struct spec s;
   struct zerr z = {0};
   if (load(path, &s, &z) < 0 || netns_ensure(s.netns, &z) < 0) {
@@ -54,6 +57,13 @@ static int start(const char *path) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) {
     zerr_set(&z, "pipe2", "start");
+    print_error(&z);
+    return 1;
+  }
+  /* stdin becomes /dev/null in the supervisor: the go pipe is kept under another number */
+  int go_fd = go ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
+  if (go && go_fd < 0) {
+    zerr_set(&z, "fcntl", "F_DUPFD_CLOEXEC stdin");
     print_error(&z);
     return 1;
   }
@@ -72,9 +82,10 @@ static int start(const char *path) {
     if (sup != 0) _exit(sup < 0 ? 1 : 0);
     if (chdir("/") < 0 || null_stdio(&z) < 0) _exit(1);
     umask(022);
-    supervise(&s, p[1]);
+    supervise(&s, p[1], go_fd);
   }
   close(p[1]);
+  if (go_fd >= 0) close(go_fd);
   int st;
   waitpid(mid, &st, 0);
   struct msg m;
@@ -132,7 +143,8 @@ static int hostname_cmd(const char *pidtext, const char *name) {
 }
 
 int main(int argc, char **argv) {
-  if (argc >= 3 && !strcmp(argv[1], "start") && argc == 3) return start(argv[2]);
+  if (argc == 3 && !strcmp(argv[1], "start")) return start(argv[2], 0);
+  if (argc == 4 && !strcmp(argv[1], "start") && !strcmp(argv[3], "--go")) return start(argv[2], 1);
   if (argc == 4 && !strcmp(argv[1], "hostname")) return hostname_cmd(argv[2], argv[3]);
   if (argc >= 2 && !strcmp(argv[1], "exec")) return exec_cmd(argc, argv);
   return usage();

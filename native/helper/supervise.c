@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <linux/sched.h>
+#include <stdint.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +32,7 @@ struct sup {
   struct zerr err;
   int sigfd;
   int start_fd;      /* -1 once the first run was reported */
+  int go_fd;         /* start --go: handed to the first run's init, then -1 */
   int stopping;
   long long kill_at; /* CLOCK_MONOTONIC ms at which the zone gets SIGKILL; 0 = none */
 };
@@ -91,41 +96,93 @@ static void pump(struct sup *u, int *fd) {
   }
 }
 
+/* The zone's cgroup when it is one cgroup2 directory (a unified host): init is cloned straight
+ * into it (CLONE_INTO_CGROUP), which costs no cgroup move. -1 otherwise (v1 or hybrid: moved). */
+static int cgroup2_dir(const struct spec *s) {
+  if (!s->cgroups[0] || s->cgroups[1]) return -1;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", s->cgroups[0]);
+  char *slash = strrchr(dir, '/');
+  if (!slash) return -1;
+  *slash = '\0';
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct statfs sf;
+  if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) return fd;
+  if (fd >= 0) close(fd);
+  return -1;
+}
+
+/* clone() into a new pid namespace, into `cgroup_fd` when >= 0; *moved = 1 when that worked. */
+static pid_t clone_init(int cgroup_fd, int *moved) {
+  *moved = 0;
+  if (cgroup_fd >= 0) {
+    struct clone_args a = {.flags = CLONE_NEWPID | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+                           .cgroup = (uint64_t)cgroup_fd};
+    pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
+    if (pid >= 0) {
+      *moved = 1;
+      return pid;
+    }
+    /* an older kernel (ENOSYS, E2BIG): clone, then move */
+  }
+  return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+}
+
 /* One run of the zone; returns its exit status (128+N for signal N). */
 static int run_once(struct sup *u) {
   const struct spec *s = u->s;
-  int syncp[2], logp[2];
-  if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(logp, O_CLOEXEC) < 0) {
+  int syncp[2], logp[2], joinp[2];
+  if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(logp, O_CLOEXEC) < 0 || pipe2(joinp, O_CLOEXEC) < 0) {
     zerr_set(&u->err, "pipe2", "zone %s", s->zone);
     goto setup_failed;
   }
   /* made here, in the host's pid namespace, where /proc/PID is the holder's */
   int userns_fd = s->userns_count ? userns_create(s->userns_base, s->userns_count, &u->err) : -1;
   if (s->userns_count && userns_fd < 0) {
-    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]);
+    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]); close(joinp[0]); close(joinp[1]);
     goto setup_failed;
   }
-  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+  int cgroup_fd = cgroup2_dir(s), moved;
+  pid_t pid = clone_init(cgroup_fd, &moved);
+  if (cgroup_fd >= 0 && pid != 0) close(cgroup_fd);
   if (userns_fd >= 0 && pid != 0) close(userns_fd);
   if (pid < 0) {
     zerr_set(&u->err, "clone", "CLONE_NEWPID for zone %s", s->zone);
-    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]);
+    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]); close(joinp[0]); close(joinp[1]);
     goto setup_failed;
   }
   if (pid == 0) {
     close(syncp[0]);
     close(logp[0]);
+    close(joinp[1]);
     close(u->sigfd);
     if (u->start_fd >= 0) close(u->start_fd);
-    zone_main(s, syncp[1], logp[1], userns_fd);
+    struct zone_fds fds = {.sync = syncp[1], .log = logp[1], .userns = userns_fd, .joined = joinp[0], .go = u->go_fd};
+    zone_main(s, &fds);
   }
   close(syncp[1]);
   close(logp[1]);
+  close(joinp[0]);
+  /* only the zone's init waits for zonectl's go, and only on the first run */
+  if (u->go_fd >= 0) close(u->go_fd);
+  u->go_fd = -1;
+  /* Moved while init assembles the zone's root (it waits for the byte before running anything). */
+  struct zerr jerr = {0};
+  if (!moved && cgroups_join(s->cgroups, pid, &jerr) < 0) {
+    kill(pid, SIGKILL);
+  } else {
+    write_all(joinp[1], "j", 1);
+  }
+  close(joinp[1]);
   u->rec.init_pid = pid;
   u->rec.init_start = proc_starttime(pid);
   struct msg m;
   int r = msg_recv(syncp[0], &m);
   close(syncp[0]);
+  if (jerr.err) { /* init was killed: the move's failure is the reason */
+    r = 1;
+    m = (struct msg){.type = MSG_ERROR, .err = jerr};
+  }
   if (r == 1 && m.type == MSG_ERROR) {
     u->err = m.err;
     u->rec.error = &u->err;
@@ -218,8 +275,8 @@ static int backoff(struct sup *u, int ms) {
   return 1;
 }
 
-void supervise(const struct spec *s, int start_fd) {
-  struct sup u = {.s = s, .start_fd = start_fd, .sigfd = -1};
+void supervise(const struct spec *s, int start_fd, int go_fd) {
+  struct sup u = {.s = s, .start_fd = start_fd, .go_fd = go_fd, .sigfd = -1};
   u.rec = (struct record){.state = "starting", .supervisor_pid = getpid(), .exit_code = -1};
   u.rec.supervisor_start = proc_starttime(u.rec.supervisor_pid);
   sigset_t set;

@@ -8,7 +8,8 @@
 
 #include "spec.h"
 
-/* The first run's outcome (MSG_READY or MSG_ERROR) is sent on `start_fd`, which is then closed. */
-void supervise(const struct spec *s, int start_fd) __attribute__((noreturn));
+/* The first run's outcome (MSG_READY or MSG_ERROR) is sent on `start_fd`, which is then closed.
+ * `go_fd` (>= 0): the first run's command waits for one byte 'g' on it (see zone_main). */
+void supervise(const struct spec *s, int start_fd, int go_fd) __attribute__((noreturn));
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -23,16 +24,19 @@ const struct ns_step NAMESPACES[] = {
 };
 const int NAMESPACE_COUNT = sizeof NAMESPACES / sizeof NAMESPACES[0];
 
-int cgroups_join(char *const *cgroups, struct zerr *z) {
+int cgroups_join(char *const *cgroups, pid_t pid, struct zerr *z) {
+  char text[16];
+  snprintf(text, sizeof text, "%d", (int)pid);
   for (; *cgroups; cgroups++)
-    if (write_file(*cgroups, "0", z) < 0) return -1;
+    if (write_file(*cgroups, text, z) < 0) return -1;
   return 0;
 }
 
 static int enter_namespaces(const struct spec *s, struct zerr *z) {
   for (int i = 0; i < NAMESPACE_COUNT; i++) {
     int flag = NAMESPACES[i].flag;
-    if (flag == CLONE_NEWPID || flag == CLONE_NEWUSER) continue; /* clone() made it; entered after the root */
+    /* pid: clone() made it; cgroup: once the supervisor has moved us; user: after the root */
+    if (flag == CLONE_NEWPID || flag == CLONE_NEWCGROUP || flag == CLONE_NEWUSER) continue;
     if (flag == CLONE_NEWNET) {
       if (netns_enter(s->netns, z) < 0) return -1;
     } else if (unshare(flag) < 0) {
@@ -67,9 +71,19 @@ static int exec_path(char *const *argv, char *const *env, struct zerr *z) {
   return zerr_setn(z, err, "execve", "%s", argv[0]);
 }
 
+/* Every disposition back to the default: an ignored signal stays ignored across exec, and
+ * zonectl may run under nohup, or spawn the helper with glibc's own signals (32, 33) ignored.
+ * The raw system call: glibc refuses to touch its own two. */
+static void default_signals(void) {
+  struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } dfl = {0};
+  for (int sig = 1; sig <= 64; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+}
+
 int exec_command(const struct spec *s, char *const *argv, struct zerr *z) {
   sigset_t none;
   sigemptyset(&none);
+  default_signals();
   sigprocmask(SIG_SETMASK, &none, NULL);
   /* until execve replaces this image, /proc/PID/exe is the host's helper: keep the zone out */
   if (prctl(PR_SET_DUMPABLE, 0) < 0) return zerr_set(z, "prctl PR_SET_DUMPABLE", "0");
@@ -87,17 +101,40 @@ static void fail(int sync_fd, const struct zerr *z, int code) {
   _exit(code);
 }
 
-void zone_main(const struct spec *s, int sync_fd, int log_fd, int userns_fd) {
+/* One byte from `fd` that must be `want`: the supervisor's word that we are in the zone's
+ * cgroups, or zonectl's that the zone may run. EOF or anything else: not going ahead. */
+static int await_byte(int fd, char want) {
+  char c = 0;
+  ssize_t n;
+  do n = read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  return n == 1 && c == want ? 0 : -1;
+}
+
+void zone_main(const struct spec *s, const struct zone_fds *fds) {
   struct zerr z = {0};
+  int sync_fd = fds->sync, userns_fd = fds->userns;
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* the zone never outlives its supervisor */
   /* Not dumpable: the zone cannot open /proc/1/exe (this host binary: CVE-2019-5736) or /proc/1/mem. */
   prctl(PR_SET_DUMPABLE, 0);
-  if (cgroups_join(s->cgroups, &z) < 0 || enter_namespaces(s, &z) < 0) fail(sync_fd, &z, 125);
+  if (enter_namespaces(s, &z) < 0) fail(sync_fd, &z, 125);
   if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
     zerr_set(&z, "sethostname", "%s", s->hostname);
     fail(sync_fd, &z, 125);
   }
+  /* The root is assembled while the supervisor moves us into the zone's cgroups (a cgroup v1
+   * move waits for an RCU grace period, 5-20 ms): nothing of the zone's own runs before both. */
   if (rootfs_enter(s, userns_fd, &z) < 0) fail(sync_fd, &z, 125);
+  if (await_byte(fds->joined, 'j') < 0) {
+    zerr_setn(&z, ECANCELED, "cgroup", "zone %s was not moved into its cgroups", s->zone);
+    fail(sync_fd, &z, 125);
+  }
+  /* its root is the zone's cgroup: made after the move */
+  if (unshare(CLONE_NEWCGROUP) < 0) {
+    zerr_set(&z, "unshare", "cgroup namespace");
+    fail(sync_fd, &z, 125);
+  }
   if (userns_fd >= 0) {
     /* init too: pid 1 keeps no host privilege (nor host root's files) the zone could reach through it */
     if (setns(userns_fd, CLONE_NEWUSER) < 0) {
@@ -110,6 +147,12 @@ void zone_main(const struct spec *s, int sync_fd, int log_fd, int userns_fd) {
     }
     close(userns_fd);
   }
+  /* zonectl's go (start --go): the zone's network is plumbed, its limits are written */
+  if (fds->go >= 0 && await_byte(fds->go, 'g') < 0) {
+    zerr_setn(&z, ECANCELED, "start", "zone %s: zonectl called the start off", s->zone);
+    fail(sync_fd, &z, 125);
+  }
+  int log_fd = fds->log;
   pid_t child = fork();
   if (child < 0) {
     zerr_set(&z, "fork", "main process");

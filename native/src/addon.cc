@@ -7,6 +7,7 @@
 #include "mount.h"
 #include "net_addon.h"
 #include "pidfd.h"
+#include "spawn.h"
 #include "sys_error.h"
 #include "worker.h"
 
@@ -94,12 +95,70 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
       [](Napi::Env env, const int&) { return env.Undefined(); });
 }
 
+// spawn(path, argv, stdio): { pid, pidfd, stdin, stdout, stderr } — posix_spawn, no fork of
+// this process. stdio: three of 'inherit' | 'null' | 'pipe'; a piped descriptor is returned
+// as our end (stdin: write end), the others as -1. The caller closes them all and reaps the
+// child with pidfdReap once pidfdWait says it exited.
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  if (!ArgString(info, 0, "path", path)) return env.Undefined();
+  if (info.Length() < 3 || !info[1].IsArray() || !info[2].IsArray()) {
+    Napi::TypeError::New(env, "argv and stdio must be arrays").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array a = info[1].As<Napi::Array>();
+  std::vector<std::string> argv;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsString()) {
+      Napi::TypeError::New(env, "argv must hold strings").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    argv.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  Napi::Array st = info[2].As<Napi::Array>();
+  Stdio stdio[3];
+  for (uint32_t i = 0; i < 3; i++) {
+    std::string m = i < st.Length() && st.Get(i).IsString() ? st.Get(i).As<Napi::String>().Utf8Value() : "";
+    if (m == "inherit") stdio[i] = Stdio::kInherit;
+    else if (m == "null") stdio[i] = Stdio::kNull;
+    else if (m == "pipe") stdio[i] = Stdio::kPipe;
+    else {
+      Napi::TypeError::New(env, "stdio must hold three of inherit, null, pipe").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  Spawned s;
+  SysError e;
+  if (spawn_(path, argv, stdio, s, e) < 0) return Throw(env, e);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pid", s.pid);
+  o.Set("pidfd", s.pidfd);
+  o.Set("stdin", s.fds[0]);
+  o.Set("stdout", s.fds[1]);
+  o.Set("stderr", s.fds[2]);
+  return o;
+}
+
+// pidfdReap(pidfd): number — the exit code (128 + signal) of an exited child.
+Napi::Value PidfdReap(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  if (!ArgInt(info, 0, "pidfd", fd)) return info.Env().Undefined();
+  SysError e;
+  int code = pidfd_reap_(fd, e);
+  if (code < 0) return Throw(info.Env(), e);
+  return Napi::Number::New(info.Env(), code);
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("pidfdReap", Napi::Function::New(env, PidfdReap));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("tryFlock", Napi::Function::New(env, TryFlock));
   exports.Set("flock", Napi::Function::New(env, Flock));

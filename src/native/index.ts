@@ -75,7 +75,22 @@ export function toSysError(e: unknown): unknown {
   return err;
 }
 
+/** What a standard descriptor of a spawned child is connected to. */
+export type StdioMode = 'inherit' | 'null' | 'pipe';
+
+/** A child started by spawnProcess: its pidfd, and our ends of its piped descriptors (-1 when not piped). */
+export interface SpawnedProcess {
+  pid: number;
+  pidfd: number;
+  /** The write end of the child's stdin. */
+  stdin: number;
+  stdout: number;
+  stderr: number;
+}
+
 interface Addon {
+  spawn(path: string, argv: readonly string[], stdio: readonly StdioMode[]): SpawnedProcess;
+  pidfdReap(pidfd: number): number;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
@@ -109,6 +124,20 @@ async function callAsync<T>(f: (a: Addon) => Promise<T>): Promise<T> {
   } catch (e) {
     throw toSysError(e);
   }
+}
+
+/**
+ * Start `path` with posix_spawn (no fork of this process: the main thread does not copy Node's
+ * page tables) with default signal dispositions and no descriptor above 2. Every descriptor
+ * returned is ours to close; reap the child with pidfdReap once pidfdWait says it exited.
+ */
+export function spawnProcess(path: string, argv: readonly string[], stdio: readonly [StdioMode, StdioMode, StdioMode]): SpawnedProcess {
+  return call((a) => a.spawn(path, argv, stdio));
+}
+
+/** The exit code of an exited child (128 + N when signal N ended it), reaped through its pidfd. */
+export function pidfdReap(pidfd: number): number {
+  return call((a) => a.pidfdReap(pidfd));
 }
 
 /** A pidfd for `pid` (O_CLOEXEC); close it with `fs.closeSync`. */

@@ -213,31 +213,34 @@ async function stopZone(cx: Ctx, name: string): Promise<void> {
 
 async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const { host, project } = cx;
-  // The cgroup and the network are independent: made side by side. The network is plumbed
-  // before the command runs: start joins the prepared namespace.
-  await settleBoth(
-    (async () => {
-      await cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
-      cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
-    })(),
-    (async () => {
-      const netns = await cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
-      await connect(cx, zone, netns);
-    })(),
+  // The zone's init joins its cgroup and its network namespace: both first, side by side.
+  const [, netns] = await settleBoth(
+    cx.step('create cgroup', () => host.cgroup.create(project, zone.name)),
+    cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name)),
   );
   const cgroupProcs = await host.cgroup.procsFiles(project, zone.name);
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
-  await cx.rules;
-  await cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs }));
+  // The helper assembles the zone (processes, namespaces, root) while its limits are written
+  // and its network plumbed; its command runs once those and the project's rules are in place.
+  const ready = (async () => {
+    await settleBoth(
+      (async () => cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits))))(),
+      connect(cx, zone, netns),
+    );
+    await cx.rules;
+  })();
+  // the failure to report is ready's (a limit, a link), not the start it called off
+  await settleBoth(ready, cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs, ready })));
   await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
 }
 
-/** Both run to their end (nothing is left running behind a failure); the first error is thrown. */
-async function settleBoth(a: Promise<void>, b: Promise<void>): Promise<void> {
+/** Both run to their end (nothing is left running behind a failure); the first one's error wins. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   const [ra, rb] = await Promise.allSettled([a, b]);
   if (ra.status === 'rejected') throw ra.reason;
   if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 async function connect(cx: Ctx, zone: Zone, netns = cx.host.state.netnsPath(cx.project, zone.name)): Promise<void> {

@@ -112,12 +112,13 @@ function zonectlMounts(): string[] {
  * A cgroup under zonectl's own name for this project, on the first writable hierarchy (v2
  * unified, else v1 pids); null when there is none. `match` finds its line in /proc/PID/cgroup.
  */
-function makeCgroup(name: string): { dir: string; match: string; remove: () => void } | null {
-  const candidates = [
-    ['/sys/fs/cgroup', '0::'],
-    ['/sys/fs/cgroup/unified', '0::'],
-    ['/sys/fs/cgroup/pids', ':pids:'],
-  ] as const;
+const CGROUP_MOUNTS = [
+  ['/sys/fs/cgroup', '0::'],
+  ['/sys/fs/cgroup/unified', '0::'],
+  ['/sys/fs/cgroup/pids', ':pids:'],
+] as const;
+
+function makeCgroup(name: string, candidates: readonly (readonly [string, string])[] = CGROUP_MOUNTS): { dir: string; match: string; remove: () => void } | null {
   for (const [mnt, match] of candidates) {
     if (!existsSync(join(mnt, 'cgroup.procs'))) continue;
     const top = join(mnt, 'zonectl');
@@ -346,6 +347,15 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(r.slice(0, 3)).toEqual(['65534', '65534', 'CapEff:\t0000000000000000']);
   });
 
+  it('starts the command and exec with every signal at its default disposition, none blocked', async () => {
+    await start(zone('signals', { command: ['/bin/sh', '-c', 'grep -E "^Sig(Ign|Blk)" /proc/self/status > /tmp/sig; exec sleep infinity'] }));
+    const want = 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n';
+    expect((await waitFor('the command', async () => (await sh('signals', 'cat /tmp/sig 2>/dev/null')).stdout || undefined))).toBe(want);
+    expect((await sh('signals', 'grep -E "^Sig(Ign|Blk)" /proc/self/status')).stdout).toBe(want);
+    // where nothing resets them, the same check fails: a process started with SIGHUP ignored (nohup)
+    expect(execFileSync('nohup', ['grep', '^SigIgn', '/proc/self/status'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).not.toBe('SigIgn:\t0000000000000000\n');
+  });
+
   it('passes no descriptor beyond 0, 1 and 2 to the zone', async () => {
     await start(zone('fds', { command: ['/bin/sh', '-c', 'ls /proc/self/fd; echo done; sleep infinity'] }));
     const out = await waitFor('the listing', async () => {
@@ -400,6 +410,58 @@ describeRoot('zone runtime (real kernel)', () => {
     } finally {
       leaf.remove();
     }
+  });
+
+  it('with ready: the zone is made and in its cgroup (moved on v1, cloned into it on v2), but its command runs only once ready resolves', async () => {
+    // each kind of hierarchy the host has: a v1 one (init is moved) and a cgroup2 one (cloned into)
+    const kinds = [CGROUP_MOUNTS.filter(([m]) => m.endsWith('/pids')), CGROUP_MOUNTS.filter(([m]) => !m.endsWith('/pids'))];
+    let tried = 0;
+    for (const [i, candidates] of kinds.entries()) {
+      const leaf = makeCgroup(`gated${i}`, candidates);
+      if (leaf === null) continue;
+      tried++;
+      const out = mkdtempSync(join(work, 'gated-'));
+      try {
+        let go!: () => void;
+        const ready = new Promise<void>((r) => (go = r));
+        const z = zone(`gated${i}`, {
+          command: ['/bin/sh', '-c', 'echo ran > /out/ran; exec sleep infinity'],
+          mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
+        });
+        const starting = start(z, { cgroupProcs: [join(leaf.dir, 'cgroup.procs')], ready });
+        // the zone's init is there, in the cgroup...
+        const init = await waitFor('init in the cgroup', async () => readFileSync(join(leaf.dir, 'cgroup.procs'), 'utf8').trim() || undefined);
+        await new Promise((r) => setTimeout(r, 300));
+        // ...but its command has not run
+        expect(existsSync(join(out, 'ran'))).toBe(false);
+        expect(readFileSync(join(leaf.dir, 'cgroup.procs'), 'utf8').trim()).toBe(init);
+        go();
+        const s = await starting;
+        expect(String(s.pid)).toBe(init);
+        await waitFor('the command', async () => (existsSync(join(out, 'ran')) ? true : undefined));
+        expect(readFileSync(join(leaf.dir, 'cgroup.procs'), 'utf8').trim().split('\n')).toHaveLength(2); // init and sleep
+        await driver.stop(project, z.name, 1000);
+      } finally {
+        leaf.remove();
+      }
+    }
+    expect(tried).toBeGreaterThan(0);
+  });
+
+  it('a ready that rejects calls the start off: its reason, the command never ran, nothing stays', async () => {
+    const out = mkdtempSync(join(work, 'off-'));
+    const z = zone('calledoff', {
+      command: ['/bin/sh', '-c', 'echo ran > /out/ran; exec sleep infinity'],
+      mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
+    });
+    const reason = new Error('connect networks: EEXIST');
+    const ready = new Promise<void>((_, reject) => setTimeout(() => reject(reason), 100));
+    await expect(start(z, { ready })).rejects.toBe(reason);
+    expect(existsSync(join(out, 'ran'))).toBe(false);
+    expect(await driver.status(project, 'calledoff')).toEqual({ state: 'absent' });
+    expect(existsSync(driver.paths.zoneRun(project, 'calledoff'))).toBe(false);
+    expect(existsSync(driver.paths.netns(project, 'calledoff'))).toBe(false);
+    expect(zonectlMounts()).toEqual([]);
   });
 
   it('reports a command that cannot be exec\'d, and leaves nothing behind', async () => {

@@ -136,8 +136,9 @@ describe('reconcile on the fake host', () => {
     };
     const start = host.zones.start.bind(host.zones);
     host.zones.start = async (project, zone, opts) => {
+      const started = await start(project, zone, opts); // resolves once the command runs
       log.push(`start ${zone.name}`);
-      return start(project, zone, opts);
+      return started;
     };
     const run = await up(host, d, { concurrency: 8 });
     expect(run.result.ok).toBe(true);

@@ -80,6 +80,7 @@ export class FakeZoneDriver implements ZoneDriver {
     // The helper joins the pinned namespace: without it, start fails as the real one does.
     if (!this.pinned.has(k)) throw new HostError(`start zone ${zone.name}: setns ${this.opts.netnsPath(project, zone.name)}: ENOENT`, { code: 'ENOENT' });
     this.fail(project, zone.name, 'start', `start zone ${zone.name}`);
+    await opts.ready; // the command runs only once the caller is ready; called off: its reason, and nothing stays
     const started = { pid: this.nextPid++, startedAt: this.opts.now?.() ?? new Date(0) };
     this.records.set(k, { zone: structuredClone(zone), state: 'running', ...started, exitCode: null, restarts: 0, cgroupProcs: [...(opts.cgroupProcs ?? [])] });
     this.stored.add(k);

@@ -6,6 +6,13 @@ import type { RestartPolicy, Zone } from '../../model/types.js';
 export interface ZoneStartOptions {
   /** cgroup.procs files every process of the zone joins (from the cgroup driver); none by default. */
   cgroupProcs?: readonly string[];
+  /**
+   * The zone is assembled at once (processes, namespaces, cgroups, root), but its command runs
+   * only once `ready` resolves: the caller plumbs its network and writes its limits meanwhile.
+   * When `ready` rejects, the start is called off, nothing of it stays, and start rejects with
+   * that reason.
+   */
+  ready?: Promise<void>;
   /** Log rotation: the current file is rotated past maxBytes; maxFiles counts it too. */
   log?: { maxBytes: number; maxFiles: number };
 }

@@ -2,10 +2,8 @@
 // fork or setns into pid/mount namespaces); this module prepares its files, reads its records
 // and signals through pidfds.
 
-import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { chown, mkdir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { dirname } from 'node:path';
 
 import type { Zone } from '../../model/types.js';
@@ -14,6 +12,7 @@ import { netnsPin } from '../../native/net.js';
 import { HostError } from '../errors.js';
 import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from './driver.js';
 import { IDS_PER_ZONE, IdRanges } from './idmap.js';
+import { type HelperOutput, runHelper } from './helper.js';
 import { ensureImage } from './image.js';
 import { readLogs } from './logs.js';
 import { ZonePaths } from './paths.js';
@@ -28,43 +27,6 @@ export interface NativeZoneDriverOptions {
   paths?: ZonePaths;
   helper?: string;
   log?: { maxBytes: number; maxFiles: number };
-}
-
-interface HelperOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runHelper(helper: string, args: string[], opts: { inherit?: boolean; input?: string } = {}): Promise<HelperOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(helper, args, {
-      stdio: opts.inherit ? 'inherit' : [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
-    if (opts.input !== undefined) {
-      // a command that exits without reading its input: EPIPE here, its exit status says the rest
-      child.stdin?.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EPIPE') reject(e);
-      });
-      child.stdin?.end(opts.input);
-    }
-    child.once('error', reject);
-    child.once('close', (code, signal) =>
-      resolve({
-        code: code ?? 128 + (signal === null ? 0 : signalNumber(signal)),
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-  });
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return constants.signals[signal];
 }
 
 /** Open a pidfd for a recorded process, or null when it is gone or the pid was reused. */
@@ -182,9 +144,19 @@ export class NativeZoneDriver implements ZoneDriver {
     await writeFile(`${specPath}.tmp`, spec, { mode: 0o600 });
     await rename(`${specPath}.tmp`, specPath);
 
+    const ready = opts.ready;
     let out: HelperOutput;
+    let calledOff: { reason: unknown } | null = null;
     try {
-      out = await runHelper(this.helper, ['start', specPath]);
+      const run = runHelper(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined });
+      ready?.then(
+        () => run.send('g'),
+        (reason: unknown) => {
+          calledOff = { reason };
+          run.close();
+        },
+      );
+      out = await run.done;
     } catch (e) {
       await this.stop(project, name, 0);
       throw new HostError(`start zone ${name}: run ${this.helper}`, { cause: e, path: this.helper });
@@ -192,7 +164,11 @@ export class NativeZoneDriver implements ZoneDriver {
     const line = out.stdout.trim();
     const ok = /^ok (\d+) (\d+)$/.exec(line);
     if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
+    // the caller may still be plumbing the namespace that stop unpins: let it finish first
+    await ready?.catch(() => {});
     await this.stop(project, name, 0);
+    // called off: what made the caller call it off is the reason, not the helper's ECANCELED
+    if (calledOff !== null) throw (calledOff as { reason: unknown }).reason;
     throw helperFailure(`start zone ${name}`, out);
   }
 
@@ -291,7 +267,7 @@ export class NativeZoneDriver implements ZoneDriver {
     if (st.state !== 'running') throw new HostError(`exec in zone ${zone}: the zone is not running`, { code: 'ESRCH' });
     const args = ['exec', this.paths.spec(project, zone), String(st.pid), ...(opts.tty ? ['--tty'] : []), '--', ...argv];
     const inherit = (opts.stdio ?? 'inherit') === 'inherit';
-    const out = await runHelper(this.helper, args, inherit ? { inherit } : opts.input === undefined ? {} : { input: opts.input });
+    const out = await runHelper(this.helper, args, inherit ? { inherit } : opts.input === undefined ? {} : { input: opts.input }).done;
     return { exitCode: out.code, stdout: out.stdout, stderr: out.stderr };
   }
 
@@ -310,7 +286,7 @@ export class NativeZoneDriver implements ZoneDriver {
     if (changes.hostname !== undefined) {
       const st = await this.status(project, zone);
       if (st.state !== 'running') throw new HostError(`set hostname of zone ${zone}: the zone is not running`, { code: 'ESRCH' });
-      const out = await runHelper(this.helper, ['hostname', String(st.pid), changes.hostname]);
+      const out = await runHelper(this.helper, ['hostname', String(st.pid), changes.hostname]).done;
       if (out.code !== 0) throw helperFailure(`set hostname of zone ${zone}`, out);
     }
   }
