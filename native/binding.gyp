@@ -22,6 +22,18 @@
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-fno-strict-aliasing"],
       "cflags!": ["-fPIC"],
       "ldflags": ["-static"]
+    },
+    {
+      "target_name": "zonectl-init",
+      "type": "executable",
+      "conditions": [["target_arch not in ('x64', 'arm64')", {"type": "none"}]],
+      "sources": ["helper/zinit.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-ffreestanding", "-fno-stack-protector",
+                 "-fno-asynchronous-unwind-tables", "-fno-pie"],
+      "cflags!": ["-fPIC", "-pthread"],
+      "ldflags": ["-static", "-nostdlib", "-nostartfiles", "-no-pie"],
+      "ldflags!": ["-pthread", "-rdynamic"],
+      "libraries!": ["-lpthread"]
     }
   ]
 }

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "log.h"
 #include "proc.h"
 #include "record.h"
@@ -33,6 +34,7 @@ struct sup {
   int sigfd;
   int start_fd;      /* -1 once the first run was reported */
   int go_fd;         /* start --go: handed to the first run's init, then -1 */
+  int init_fd;       /* zonectl-init's image (init.h), for every run; -1 = none */
   int stopping;
   long long kill_at; /* CLOCK_MONOTONIC ms at which the zone gets SIGKILL; 0 = none */
 };
@@ -157,7 +159,7 @@ static int run_once(struct sup *u) {
     close(joinp[1]);
     close(u->sigfd);
     if (u->start_fd >= 0) close(u->start_fd);
-    struct zone_fds fds = {.sync = syncp[1], .log = logp[1], .userns = userns_fd, .joined = joinp[0], .go = u->go_fd};
+    struct zone_fds fds = {.sync = syncp[1], .log = logp[1], .userns = userns_fd, .joined = joinp[0], .go = u->go_fd, .init = u->init_fd};
     zone_main(s, &fds);
   }
   close(syncp[1]);
@@ -276,7 +278,7 @@ static int backoff(struct sup *u, int ms) {
 }
 
 void supervise(const struct spec *s, int start_fd, int go_fd) {
-  struct sup u = {.s = s, .start_fd = start_fd, .go_fd = go_fd, .sigfd = -1};
+  struct sup u = {.s = s, .start_fd = start_fd, .go_fd = go_fd, .sigfd = -1, .init_fd = init_image()};
   u.rec = (struct record){.state = "starting", .supervisor_pid = getpid(), .exit_code = -1};
   u.rec.supervisor_start = proc_starttime(u.rec.supervisor_pid);
   sigset_t set;

@@ -153,12 +153,27 @@ void zone_main(const struct spec *s, const struct zone_fds *fds) {
     fail(sync_fd, &z, 125);
   }
   int log_fd = fds->log;
+  /* the main process waits on the gate until pid 1 is zonectl-init and out of reach (init.h) */
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0) {
+    zerr_set(&z, "pipe2", "gate");
+    fail(sync_fd, &z, 125);
+  }
+  /* blocked from here on in pid 1, across its exec: no signal is lost, none kills it */
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
   pid_t child = fork();
   if (child < 0) {
     zerr_set(&z, "fork", "main process");
     fail(sync_fd, &z, 125);
   }
   if (child == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(gate[1]);
+    char c;
+    while (read(gate[0], &c, 1) < 0 && errno == EINTR) {}
+    close(gate[0]);
     setsid();
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (in < 0 || dup2(in, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
@@ -169,6 +184,9 @@ void zone_main(const struct spec *s, const struct zone_fds *fds) {
     fail(sync_fd, &z, z.err == ENOENT ? 127 : 126);
   }
   close(sync_fd);
+  close(gate[0]);
   if (null_stdio(&z) == 0) close(log_fd);
+  init_exec(fds->init, child, gate[1]);
+  close(gate[1]); /* pid 1 stays this helper */
   init_run(child);
 }

@@ -24,6 +24,7 @@ struct zone_fds {
   int userns;  /* privileges.userns: the namespace to enter last; -1 = none */
   int joined;  /* one byte 'j' once the supervisor has moved this process into the zone's cgroups */
   int go;      /* start --go: one byte 'g' from zonectl before the command runs; -1 = none */
+  int init;    /* zonectl-init to become once the command is forked (init.h); -1 = none */
 };
 
 /* Join the namespaces and assemble the root; once in the zone's cgroups, make the cgroup

@@ -196,15 +196,32 @@ describeRoot('zone runtime (real kernel)', () => {
     for (const ns of seenPidNs) expect(pidsInNamespace(ns)).toEqual([]);
   });
 
-  it('runs the helper as pid 1 of a fresh pid namespace that shows no host process', async () => {
+  it('runs zonectl-init as pid 1 of a fresh pid namespace that shows no host process', async () => {
     const z = await start(zone('pid'));
     const r = await sh('pid', 'cat /proc/1/comm; ls /proc | grep -c "^[0-9]"');
     const [comm, count] = r.stdout.trim().split('\n');
-    expect(comm).toBe('zonectl-helper');
+    expect(comm).toBe('zonectl-init');
     // init, the command, the exec'd shell and grep/ls: a handful, never the host's hundreds
     expect(Number(count)).toBeLessThanOrEqual(5);
     expect(readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length).toBeGreaterThan(5); // the host's own view
     expect(readlinkSync(`/proc/${z.pid}/ns/pid`)).not.toBe(readlinkSync('/proc/self/ns/pid'));
+  });
+
+  it('pid 1 is a sealed memfd copy of zonectl-init: a few pages, not dumpable, CAP_KILL only', async () => {
+    const z = await start(zone('tinyinit'));
+    const status = readFileSync(`/proc/${z.pid}/status`, 'utf8');
+    expect(procStatus(status, 'Name')).toBe('zonectl-init');
+    expect(procStatus(status, 'CapEff')).toBe('0000000000000020'); // CAP_KILL: to signal a main process of another user
+    expect(procStatus(status, 'CapPrm')).toBe('0000000000000020');
+    expect(Number(procStatus(status, 'VmRSS').split(/\s+/)[0])).toBeLessThanOrEqual(64); // kB; the static helper keeps ~650
+    expect(readlinkSync(`/proc/${z.pid}/exe`)).toBe('/memfd:zonectl-init (deleted)');
+    // the zone's root cannot reach into it
+    const r = await sh('tinyinit', 'cat /proc/1/mem; echo "mem $?"; readlink /proc/1/exe; echo "exe $?"');
+    expect(r.stdout).toBe('mem 1\nexe 1\n');
+    expect(r.stderr).toMatch(/\/proc\/1\/mem: Permission denied/);
+    // it still does init's work: forwards SIGTERM to the main process and exits with its status
+    await driver.stop(project, 'tinyinit', 5000);
+    expect(await driver.status(project, 'tinyinit')).toEqual({ state: 'absent' });
   });
 
   it('sets the zone hostname in its own uts namespace', async () => {
@@ -294,7 +311,7 @@ describeRoot('zone runtime (real kernel)', () => {
     await start(zone('exe'));
     // a process may read its own exe link (the check can pass)...
     expect((await sh('exe', 'readlink /proc/$$/exe')).stdout).toBe('/usr/bin/dash\n');
-    // ...but not the init's, which is zonectl-helper on the host
+    // ...but not the init's (zonectl-init, from a sealed memfd)
     const r = await sh('exe', 'readlink /proc/1/exe; cat /proc/1/environ');
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/Permission denied/);
@@ -379,7 +396,7 @@ describeRoot('zone runtime (real kernel)', () => {
   it('exec enters the zone and passes the exit code through', async () => {
     await start(zone('exec', { root: { kind: 'path', path: join(work, 'rootfs') }, hostname: 'exec-host', env: { ZT: 'yes' } }));
     const r = await sh('exec', 'cat /proc/1/comm; hostname; cat /etc/hostname; echo $ZT; exit 42');
-    expect(r.stdout).toBe('zonectl-helper\nexec-host\nimage\nyes\n');
+    expect(r.stdout).toBe('zonectl-init\nexec-host\nimage\nyes\n');
     expect(r.exitCode).toBe(42);
     const missing = await driver.exec(project, 'exec', ['no-such-command'], { stdio: 'pipe' });
     expect(missing.exitCode).toBe(127);
@@ -611,7 +628,7 @@ describeRoot('zone runtime (real kernel)', () => {
 /** A pid that exists again only because the kernel reused it for an unrelated process. */
 function isZombieOfOthers(pid: number): boolean {
   try {
-    return !seenPidNs.has(readlinkSync(`/proc/${pid}/ns/pid`)) && !/zonectl-helper/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    return !seenPidNs.has(readlinkSync(`/proc/${pid}/ns/pid`)) && !/zonectl-(helper|init)/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
   } catch {
     return true;
   }
