@@ -76,6 +76,15 @@ Napi::Value Umount(const Napi::CallbackInfo& info) {
       [](Napi::Env env, const int&) { return env.Undefined(); });
 }
 
+// mountTmpfs(target, data): undefined — a tmpfs named zonectl, nosuid and nodev.
+Napi::Value MountTmpfs(const Napi::CallbackInfo& info) {
+  std::string target, data;
+  if (!ArgString(info, 0, "target", target) || !ArgString(info, 1, "data", data)) return info.Env().Undefined();
+  SysError e;
+  if (mount_tmpfs_(target, data, e) < 0) return Throw(info.Env(), e);
+  return info.Env().Undefined();
+}
+
 // tryFlock(fd): boolean — an exclusive flock(2) if free now, without waiting.
 Napi::Value TryFlock(const Napi::CallbackInfo& info) {
   int32_t fd;
@@ -160,6 +169,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("pidfdReap", Napi::Function::New(env, PidfdReap));
   exports.Set("umount", Napi::Function::New(env, Umount));
+  exports.Set("mountTmpfs", Napi::Function::New(env, MountTmpfs));
   exports.Set("tryFlock", Napi::Function::New(env, TryFlock));
   exports.Set("flock", Napi::Function::New(env, Flock));
   InitNet(env, exports);

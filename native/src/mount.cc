@@ -9,4 +9,9 @@ int umount_(const std::string& path, int flags, SysError& e) {
   return 0;
 }
 
+int mount_tmpfs_(const std::string& target, const std::string& data, SysError& e) {
+  if (::mount("zonectl", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, data.c_str()) < 0) return e.set("mount", target);
+  return 0;
+}
+
 }  // namespace zonectl

@@ -61,6 +61,7 @@ async function quiet(result: Promise<ExecuteResult>): Promise<ExecuteResult | nu
 }
 
 async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, removing = false): Promise<ApplyOutcome> {
+  await host.state.prepare();
   const lock = await lockFile(host.state.lockPath(desired.project), opts.onWait);
   let gone = false;
   try {

@@ -287,6 +287,7 @@ async function reconcileOnce(
   }
   let lock: ProjectLock | null = null;
   try {
+    await host.state.prepare();
     lock = await takeLock(host.state.lockPath(project), opts);
     if (!lock) return { ...empty(base), status: 'unchanged', errors: ['stopped while waiting for another zonectl run on this project'], ms: elapsed() };
     const desired = canonical(loaded.desired, host);

@@ -95,6 +95,7 @@ interface Addon {
   pidfdSendSignal(pidfd: number, signal: number): void;
   pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
   umount(path: string, detach: boolean): Promise<void>;
+  mountTmpfs(target: string, data: string): void;
   tryFlock(fd: number): boolean;
   flock(fd: number): Promise<void>;
 }
@@ -154,6 +155,11 @@ export function pidfdSendSignal(pidfd: number, signal: number | NodeJS.Signals):
 /** Wait on a worker thread until the process exits; false on timeout (`timeoutMs` < 0: no timeout). */
 export function pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean> {
   return callAsync((a) => a.pidfdWait(pidfd, Math.min(Math.round(timeoutMs), 2 ** 31 - 1)));
+}
+
+/** Mount a tmpfs named zonectl (nosuid, nodev) on `target`, with the mount options `data`. */
+export function mountTmpfs(target: string, data: string): void {
+  call((a) => a.mountTmpfs(target, data));
 }
 
 /** umount2(path, UMOUNT_NOFOLLOW | (detach ? MNT_DETACH : 0)) on a worker thread. */

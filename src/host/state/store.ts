@@ -1,5 +1,6 @@
 // What zonectl records, under /run/zonectl/PROJECT/ (a tmpfs: gone at reboot, like the
-// zones): only what the kernel cannot tell. Each file is written atomically (temp + rename).
+// zones; zonectl mounts one there where /run is not: volatile.ts): only what the kernel
+// cannot tell. Each file is written atomically (temp + rename).
 //
 //   networks/NAME.json      the network as last applied
 //   zones/ZONE/spec.json    the zone as last applied (resolved: addresses and MACs filled)
@@ -17,6 +18,7 @@ import { zoneSpecHash } from '../../model/fields.js';
 import type { Network, Zone } from '../../model/types.js';
 import { DEFAULT_RUN_DIR } from '../dirs.js';
 import { HostError, errnoCode } from '../errors.js';
+import { ensureVolatile } from './volatile.js';
 
 
 export interface ZoneSpecRecord {
@@ -33,7 +35,20 @@ export interface NetworkRecord {
 }
 
 export class StateStore {
-  constructor(readonly root: string = DEFAULT_RUN_DIR) {}
+  private prepared: Promise<unknown> | null = null;
+
+  /** `volatile`: make the root a tmpfs when it is not in memory (volatile.ts); by default for /run/zonectl only. */
+  constructor(
+    readonly root: string = DEFAULT_RUN_DIR,
+    private readonly volatile: boolean = root === DEFAULT_RUN_DIR,
+  ) {}
+
+  /** Before a run writes its first record (once per process). */
+  async prepare(): Promise<void> {
+    if (!this.volatile) return;
+    this.prepared ??= ensureVolatile(this.root);
+    await this.prepared;
+  }
 
   projectDir(project: string): string {
     return join(this.root, project);
