@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Memory per zone at 100 zones: what zonectl leaves running for each zone (the supervisor and
-// the zone's init, both zonectl-helper), read from /proc/PID/status (VmRSS) and
+// the zone's init: zonectl-init, a libc-free init from a memfd), read from /proc/PID/status (VmRSS) and
 // /proc/PID/smaps_rollup (Pss: shared pages split between the processes sharing them), the
 // zone's own command (sleep) reported apart; and the host's MemAvailable before and after up.
 // Target (issue 9): ≤ 1 MiB per zone for zonectl's processes; no daemon.
@@ -69,7 +69,7 @@ if (isMain(import.meta.url)) {
       '| --- | --- | --- | --- |',
       row('supervisor (zonectl-helper) RSS', sup.rss),
       row('supervisor PSS', sup.pss),
-      row('zone init (zonectl-helper) RSS', init.rss),
+      row('zone init (zonectl-init) RSS', init.rss),
       row('zone init PSS', init.pss),
       row('**zonectl per zone: supervisor + init RSS**', both.rss),
       row('**zonectl per zone: supervisor + init PSS**', both.pss),
@@ -81,7 +81,7 @@ if (isMain(import.meta.url)) {
     writeSection(
       'memory',
       `## Memory per zone (${n} zones)\n\n${factsMarkdown({ ...facts, 'load average at end': loadavg() })}\n\n` +
-        `Command: \`node bench/memory.mjs ${n}\`: ${n} zones as in the scale scenario (project zb-mem), up, 1 s settle; pids from \`zonectl ps --json\` (the zone's pid 1, zonectl-helper as init) and their parent (the supervisor), read from /proc/PID/status and /proc/PID/smaps_rollup. No daemon: nothing else of zonectl stays running.\n\n${table}\n\n` +
+        `Command: \`node bench/memory.mjs ${n}\`: ${n} zones as in the scale scenario (project zb-mem), up, 1 s settle; pids from \`zonectl ps --json\` (the zone's pid 1, zonectl-init) and their parent (the supervisor), read from /proc/PID/status and /proc/PID/smaps_rollup. No daemon: nothing else of zonectl stays running.\n\n${table}\n\n` +
         `- zonectl's own processes: ${fmt(perZoneMiB, 2)} MiB RSS per zone (target ≤ 1 MiB: ${perZoneMiB <= 1 ? 'met' : 'missed'}); PSS ${fmt(stats(both.pss).median / 1024, 2)} MiB (the static helper's text is shared). Reference figures from the issue, not measured here: conmon ≈ 1.9 MiB, crun run ≈ 3.3 MiB, runc ≈ 9.9 MiB.\n` +
         `- host, all of it per zone (kernel objects included: netns, veth, cgroups in ${facts.cgroups.startsWith('hybrid') ? '8 v1 hierarchies' : 'the unified hierarchy'}, mounts, the zone's own sleep; noisy: other work runs on this machine): MemAvailable −${fmt(availDelta, 0)} KiB, MemTotal−MemFree +${fmt(usedDelta, 0)} KiB, Slab +${fmt(slabDelta, 0)} KiB.\n`,
     );
