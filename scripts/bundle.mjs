@@ -39,6 +39,15 @@ const walk = (d, out = []) => {
   return out;
 };
 
+/**
+ * The config loader parses most files without yaml (src/config/simple-yaml.ts), so yaml (a
+ * hundred modules, ~1.4 ms to load) is loaded when first used: its module object becomes a
+ * proxy that requires it on the first property read.
+ */
+function lazyYaml(cjs) {
+  return cjs.replace(/^const (\w+) = require\("yaml"\);$/m, (_, name) => `const ${name} = ((get) => { let m; return new Proxy({}, { get: (_, k) => (m ??= get())[k] }); })(() => require("yaml"));`);
+}
+
 /** id → module source (a function body taking module, exports, require, __import_meta). */
 const modules = new Map();
 for (const file of walk(dist)) {
@@ -48,15 +57,36 @@ for (const file of walk(dist)) {
     fileName: file,
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: false },
   }).outputText;
-  modules.set(`dist/${relative(dist, file).split('\\').join('/')}`, cjs);
+  modules.set(`dist/${relative(dist, file).split('\\').join('/')}`, lazyYaml(cjs));
 }
+/**
+ * Edits to the bundled packages, each for start-up time; the build fails when one no longer
+ * applies (the versions are pinned in package.json, so only an upgrade can cause that).
+ * commander loads node:child_process (and with it net, stream, dgram: ~1.6 ms) for
+ * executable subcommands, which zonectl has none of: load it only if one is ever spawned.
+ */
+const PATCHES = {
+  'node_modules/commander/lib/command.js': [
+    ["const childProcess = require('node:child_process');", "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) }; // zonectl bundle: loaded on first use"],
+  ],
+};
+
+function patched(id, code) {
+  for (const [from, to] of PATCHES[id] ?? []) {
+    if (!code.includes(from)) throw new Error(`bundle: ${id} no longer contains ${JSON.stringify(from)}: update PATCHES in scripts/bundle.mjs`);
+    code = code.replace(from, to);
+  }
+  return code;
+}
+
 const entries = {};
 for (const [name, paths] of Object.entries(BUNDLED)) {
   const main = require.resolve(name);
   const pkgDir = main.slice(0, main.lastIndexOf(`/node_modules/${name}/`) + `/node_modules/${name}`.length);
   const prefix = `node_modules/${name}`;
   for (const file of paths.flatMap((p) => (p.endsWith('.js') ? [join(pkgDir, p)] : walk(join(pkgDir, p))))) {
-    modules.set(`${prefix}/${relative(pkgDir, file).split('\\').join('/')}`, readFileSync(file, 'utf8'));
+    const id = `${prefix}/${relative(pkgDir, file).split('\\').join('/')}`;
+    modules.set(id, patched(id, readFileSync(file, 'utf8')));
   }
   entries[name] = `${prefix}/${relative(pkgDir, main).split('\\').join('/')}`;
 }
