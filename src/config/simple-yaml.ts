@@ -28,8 +28,6 @@ const decline = (): never => {
 };
 
 interface Line {
-  /** Offset of the line's first character in the text. */
-  start: number;
   /** 1-based. */
   number: number;
   /** Spaces before the content. */
@@ -42,17 +40,14 @@ interface Line {
 export function parseSimpleYaml(text: string, file: string): LNode | null {
   // Printable ASCII and newlines only: no tabs, CR, BOM or non-ASCII line breaks to reason about.
   if (!/^[\x20-\x7e\n]*$/.test(text)) return null;
-  // yaml refuses implicit keys over 1024 characters: long lines are its business.
-  if (/[^\n]{1000}/.test(text)) return null;
   const lines: Line[] = [];
-  let start = 0;
   let number = 1;
   for (const raw of text.split('\n')) {
+    if (raw.length >= 1000) return null; // yaml refuses implicit keys over 1024 characters: long lines are its business
     const indent = raw.length - raw.trimStart().length;
     const content = raw.slice(indent);
     // Blank lines and whole-line comments carry nothing.
-    if (content !== '' && !content.startsWith('#')) lines.push({ start, number, indent, content: content.trimEnd() });
-    start += raw.length + 1;
+    if (content !== '' && !content.startsWith('#')) lines.push({ number, indent, content: content.trimEnd() });
     number++;
   }
   if (lines.length === 0 || lines[0]!.indent !== 0) return null;
