@@ -18,7 +18,7 @@ import type { LEntry, LMap, LNode, LScalar, LSeq, Scalar } from './source.js';
 const MAX_DEPTH = 64;
 
 /** A key the subset accepts: plain, and a string under the core schema (not `true`, `null`, `8080`). */
-const KEY = /^[A-Za-z_][A-Za-z0-9_./-]*/;
+const KEY = /^[A-Za-z_/][A-Za-z0-9_./-]*/;
 const NOT_STRING_KEY = /^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 
 class Decline extends Error {}

@@ -42,6 +42,7 @@ const CORNERS = [
   'a: [ 1 , 2 ]\nb: { x: 1 , y: 2 }\nx.y: 1\nx_z: 2\nx/w: 3\n_a: 4\n',
   'a: [a b, c d]\nb: {x: a b}\nc: [-1, -x, ~, null]\nd: 1 # c\n# end',
   'a:\n  b:\n    c:\n      d: [1]\n',
+  'io:\n  devices:\n    /dev/vda: { read_bps: 20M, write_iops: 500 }\n    /dev/sdb: {}\n',
 ];
 
 const INSERTS = [' ', ':', '-', '#', '"', "'", '[', ']', '{', '}', ',', '\n', '&', '*', '\t', 'é', '0', '.', '~', ': ', '- ', '\n  ', 'true', 'null', '1e3', '0x1f', '0o7', '-0', '+1', "''", '\\'];
