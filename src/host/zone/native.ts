@@ -174,14 +174,20 @@ export class NativeZoneDriver implements ZoneDriver {
 
   async prepareNetwork(project: string, zone: string): Promise<string> {
     const pin = this.paths.netns(project, zone);
-    await mkdir(dirname(pin), { recursive: true, mode: 0o700 });
-    try {
-      await netnsPin(pin);
-    } catch (e) {
-      // the code (EPERM, ENOSPC...) comes from the SysError
-      throw new HostError(`network namespace of zone ${zone}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, path: pin });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mkdir(dirname(pin), { recursive: true, mode: 0o700 });
+        await netnsPin(pin);
+        return pin;
+      } catch (e) {
+        // ENOENT: another zone's stop (a replace running alongside) removed the then empty
+        // netns/ directory during the mkdir (node's mkdir -p stats what exists: ENOENT) or
+        // between it and the pin; make it again
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
+        // the code (EPERM, ENOSPC...) comes from the SysError
+        throw new HostError(`network namespace of zone ${zone}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, path: pin });
+      }
     }
-    return pin;
   }
 
   async stop(project: string, zone: string, graceMs: number): Promise<void> {
