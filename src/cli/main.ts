@@ -221,7 +221,8 @@ async function applyCommand(which: 'up' | 'down', program: Command, cmd: Command
   });
   if (opts.dryRun) return outcome.plan.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
   if (!outcome.result) return outcome.plan.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
-  (outcome.result.ok ? process.stdout : process.stderr).write(ui.resultText(outcome.plan, outcome.result));
+  // -q: only errors (a failed apply still names what failed)
+  if (!outcome.result.ok || !quiet) (outcome.result.ok ? process.stdout : process.stderr).write(ui.resultText(outcome.plan, outcome.result));
   return outcome.result.ok ? 0 : 1;
 }
 

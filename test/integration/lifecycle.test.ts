@@ -135,7 +135,9 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     files(zone('web', '    limits: { memory: 96M, pids: 32 }\n') + zone('api'));
     const plan = JSON.parse((await ok(['plan', '--json'])).stdout) as { actions: { kind: string; id: string; changes?: { path: string; applied: string }[] }[] };
     expect(plan.actions.map((a) => `${a.kind} ${a.id} ${(a.changes ?? []).map((c) => `${c.path}:${c.applied}`).join(',')}`)).toEqual(['update zone.web limits.memory:in-place']);
-    await ok(['up']);
+    // -q: only errors, and an up that succeeds has none (without -q the same up says what it did)
+    expect(await ok(['-q', 'up'])).toMatchObject({ stdout: '', stderr: '' });
+    expect((await ok(['up'])).stdout).toMatch(/nothing to do|no changes|0 to add/);
     const after = await ps();
     expect(after.web!.pid).toBe(before.web!.pid);
     expect(after.web!.started_at).toBe(before.web!.started_at);
