@@ -19,13 +19,12 @@ import { execute, type ExecuteResult } from '../reconcile/execute.js';
 import { observe } from '../reconcile/observe.js';
 import { UserError } from './errors.js';
 import { canonical, type ProjectOptions } from './project.js';
+import type { ReconcileReport, Trigger } from '../ui/watch.js';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
 export const DEFAULT_RESYNC_MS = 30_000;
 /** How often a reconcile tries the project lock again while another run holds it. */
 const LOCK_POLL_MS = 100;
-
-export type Trigger = 'start' | 'change' | 'resync';
 
 /** What starts a reconcile: the first apply, a settled batch of file events, a resync tick. */
 export interface Batch {
@@ -146,31 +145,6 @@ export class Batcher {
   }
 }
 
-/** One reconcile, as reported: the CLI prints it as one line or one JSON object. */
-export interface ReconcileReport {
-  time: Date;
-  trigger: Trigger;
-  /** The changed files (absolute). */
-  files: string[];
-  /**
-   * applied: changes were made; unchanged: the host matched the files; pending: nothing was
-   * applied but changes are held (--hot-only); invalid: the files or the plan have errors,
-   * nothing changed; failed: some changes failed (the rest were applied).
-   */
-  status: 'applied' | 'unchanged' | 'pending' | 'invalid' | 'failed';
-  /** The actions applied (after a resync: the drift that was reverted). */
-  applied: Action[];
-  /** The actions held by --hot-only. */
-  pending: Action[];
-  /** Located configuration errors of an invalid edit. */
-  problems: ConfigProblem[];
-  /** Plan errors, failed or skipped actions, failures of the watcher itself. */
-  errors: string[];
-  /** Plan warnings; limits written but deferred or infeasible. */
-  warnings: string[];
-  /** From the batch's first file event (the resync tick, the start) to applied, ms. */
-  ms: number;
-}
 
 export interface WatchOptions extends ProjectOptions {
   prune?: boolean;

@@ -1,11 +1,38 @@
 // What `up --watch` prints: one line per reconcile (or one JSON object per line with --json):
 // what triggered it, what changed, how long from the first file event to applied, errors.
 
-import type { ReconcileReport } from '../app/watch.js';
-import { displayFile } from '../config/errors.js';
+import { displayFile, type ConfigProblem } from '../config/errors.js';
 import { fieldText } from '../model/view.js';
 import { assertNever, type Action } from '../plan/types.js';
 import { problemsJson } from './problems.js';
+
+export type Trigger = 'start' | 'change' | 'resync';
+
+/** One reconcile, as reported: the CLI prints it as one line or one JSON object. */
+export interface ReconcileReport {
+  time: Date;
+  trigger: Trigger;
+  /** The changed files (absolute). */
+  files: string[];
+  /**
+   * applied: changes were made; unchanged: the host matched the files; pending: nothing was
+   * applied but changes are held (--hot-only); invalid: the files or the plan have errors,
+   * nothing changed; failed: some changes failed (the rest were applied).
+   */
+  status: 'applied' | 'unchanged' | 'pending' | 'invalid' | 'failed';
+  /** The actions applied (after a resync: the drift that was reverted). */
+  applied: Action[];
+  /** The actions held by --hot-only. */
+  pending: Action[];
+  /** Located configuration errors of an invalid edit. */
+  problems: ConfigProblem[];
+  /** Plan errors, failed or skipped actions, failures of the watcher itself. */
+  errors: string[];
+  /** Plan warnings; limits written but deferred or infeasible. */
+  warnings: string[];
+  /** From the batch's first file event (the resync tick, the start) to applied, ms. */
+  ms: number;
+}
 
 /** Files named in a line, at most; the rest are counted. */
 const MAX_FILES = 3;

@@ -1,6 +1,6 @@
 // The line (and JSON object) printed for each reconcile of `up --watch`.
 import { describe, expect, it } from 'vitest';
-import type { ReconcileReport } from '../../src/app/watch.js';
+import type { ReconcileReport } from '../../src/ui/watch.js';
 import type { Action } from '../../src/plan/types.js';
 import { actionText, watchJson, watchLine } from '../../src/ui/watch.js';
 
