@@ -3,7 +3,7 @@
 // check is shown to fail on the host (where isolation is absent).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { DEFAULT_CAPABILITIES } from '../../src/model/capabilities.js';
 import type { Zone } from '../../src/model/types.js';
 import type { ZoneStartOptions } from '../../src/host/zone/driver.js';
 import { NativeZoneDriver } from '../../src/host/zone/native.js';
+import { HELPER_PATH } from '../../src/native/index.js';
 import { sha256File } from '../../src/host/zone/image.js';
 import { capabilityMask } from '../../src/host/zone/spec.js';
 import { describeRoot } from '../helpers/root.js';
@@ -490,6 +491,22 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(await driver.status(project, 'enoent')).toEqual({ state: 'absent' });
     expect(existsSync(driver.paths.zoneRun(project, 'eacces'))).toBe(false);
     expect(existsSync(driver.paths.netns(project, 'eacces'))).toBe(false);
+  });
+
+  it('keeps the helper as pid 1 where zonectl-init cannot be had (not beside it): still out of the zone\'s reach', async () => {
+    const alone = join(work, 'alone');
+    mkdirSync(alone, { recursive: true });
+    copyFileSync(HELPER_PATH, join(alone, 'zonectl-helper'));
+    chmodSync(join(alone, 'zonectl-helper'), 0o755);
+    const fallback = new NativeZoneDriver({ helper: join(alone, 'zonectl-helper'), log: LOG });
+    started.add('fallback');
+    const z = await fallback.start(project, zone('fallback'));
+    seenPids.add(z.pid);
+    expect(procStatus(readFileSync(`/proc/${z.pid}/status`, 'utf8'), 'Name')).toBe('zonectl-helper');
+    const r = await sh('fallback', 'cat /proc/1/comm; cat /proc/1/mem; echo "mem $?"');
+    expect(r.stdout).toBe('zonectl-helper\nmem 1\n');
+    await fallback.stop(project, 'fallback', 2000);
+    expect(await driver.status(project, 'fallback')).toEqual({ state: 'absent' });
   });
 
   it('reports a missing helper executable and leaves nothing behind', async () => {
