@@ -130,10 +130,22 @@ export function machineFacts() {
     cgroups: cgroupLayout(),
     node: process.version,
     'load average at start': loadavg(),
+    // where zonectl writes: on a journal-less ext4, inode allocation slows down with the churn
+    // of earlier runs (bench/RESULTS.md, findings), so results drift with the machine's history
+    filesystems: `/run/zonectl ${fsOf('/run/zonectl')}, /var/lib/zonectl ${fsOf('/var/lib/zonectl')}`,
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS}); every node start pays for it` : 'not set',
     zonectl: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} (${gitHead()})`,
     peers: `${ver('crun', ['--version'])}; ${ver('runc', ['--version'])}; ${ver('bwrap', ['--version'])}; ${ver('unshare', ['--version'])}`,
   };
+}
+
+/** The filesystem type of the mount holding `path`; for ext4, whether it has a journal (jbd2 lists it). */
+function fsOf(path) {
+  const r = spawnSync('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', path], { encoding: 'utf8' });
+  if (r.status !== 0) return '?';
+  const [type, source = ''] = r.stdout.trim().split(/\s+/);
+  if (type !== 'ext4') return type;
+  return existsSync(`/proc/fs/jbd2/${source.split('/').pop()}-8`) ? 'ext4' : 'ext4 without a journal';
 }
 
 function gitHead() {
