@@ -84,8 +84,14 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
     return { plan, result };
   } finally {
     if (gone) {
-      // down, or nothing to keep: nothing of the project is left, not even its lock.
-      lock.removeAndRelease();
+      // down, or nothing to keep: nothing of the project is left, not even its lock. The
+      // records go here too: a down killed after the project's cgroup went but before its
+      // records did leaves nothing for the next plan to delete, only files (its hosts/).
+      try {
+        await host.state.removeProject(desired.project);
+      } finally {
+        lock.removeAndRelease();
+      }
       await host.state.removeProjectDir(desired.project);
     } else lock.release();
   }

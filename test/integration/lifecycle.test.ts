@@ -314,6 +314,31 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     console.log(`crash trials: ${CRASH_TRIALS}, clean up of 10 zones ${clean.ms.toFixed(0)} ms, recovering up ${Math.min(...durations).toFixed(0)}-${Math.max(...durations).toFixed(0)} ms`);
   }, 180_000);
 
+  it(`SIGKILL of down at random moments while 10 zones stop (${CRASH_TRIALS / 2} trials): the next down leaves nothing`, async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `z${i}`);
+    files(names.map((n, i) => zone(n, i >= 5 ? `    depends_on: [z${i - 5}]\n` : '')).join(''));
+    await ok(['up']);
+    // Calibrate: how long a clean down of the 10 zones takes here.
+    const clean = await ok(['down', '--volumes']);
+    expect(leftovers()).toEqual([]);
+    const durations: number[] = [];
+    for (let trial = 0; trial < CRASH_TRIALS / 2; trial++) {
+      await ok(['up']);
+      const delay = randomInt(Math.max(30, Math.round(clean.ms * 1.1)));
+      // half the trials keep the layers (a crash of `down`, then `down --volumes`), half not
+      const volumes = trial % 2 === 0 ? ['--volumes'] : [];
+      const killed = await zonectl(['down', ...volumes], { killAfterMs: delay });
+      const t0 = performance.now();
+      const resumed = await zonectl(['down', '--volumes']);
+      durations.push(performance.now() - t0);
+      const ctx = `trial ${trial}, SIGKILL after ${delay} ms (${killed.signal ?? `exited ${killed.code}`}):\n${killed.stdout}${killed.stderr}\n--- then down --volumes:\n${resumed.stdout}${resumed.stderr}`;
+      expect(resumed.code, ctx).toBe(0);
+      expect(leftovers(), ctx).toEqual([]);
+      expect(await planExit(), ctx).not.toBe(0); // a plan against nothing: everything to create
+    }
+    console.log(`down crash trials: ${CRASH_TRIALS / 2}, clean down of 10 zones ${clean.ms.toFixed(0)} ms, recovering down ${Math.min(...durations).toFixed(0)}-${Math.max(...durations).toFixed(0)} ms`);
+  }, 180_000);
+
   // ------------------------------------------------------------------ reading the kernel
 
   function readIf(path: string): string {
