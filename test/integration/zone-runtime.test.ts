@@ -267,6 +267,31 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(existsSync(join(dir, 'written'))).toBe(false);
   });
 
+  it('privileges.userns on a directory root and on an image root: root inside, an unprivileged id outside, lowers untouched', async () => {
+    const dir = join(work, 'rootfs');
+    const roots = { 'uns-dir': { kind: 'path' as const, path: dir }, 'uns-img': { kind: 'image' as const, image: imageTar } };
+    for (const [name, root] of Object.entries(roots)) {
+      const userns = { ...zone(name).privileges, userns: true };
+      const z = await start(zone(name, { root, privileges: userns }));
+      const base = Number(/^\s*0\s+(\d+)\s+65536$/m.exec(readFileSync(`/proc/${z.pid}/uid_map`, 'utf8'))?.[1]);
+      expect(base, name).toBeGreaterThanOrEqual(1_000_000_000);
+      // inside: root, and the root's files (host root's, in the lower layer) are the zone root's (idmapped)
+      const r = await sh(name, 'id -u; echo x > /written && ls -lnd / /etc/hostname /written');
+      const [uid, ...listed] = r.stdout.trim().split('\n');
+      expect(uid, `${name}: ${r.stderr}`).toBe('0');
+      expect(listed.map((l) => l.split(/\s+/).slice(2, 4).join(':')), `${name}: ${r.stdout}`).toEqual(['0:0', '0:0', '0:0']);
+      // outside: what it wrote is in its layer, owned by its own host id; the lower has nothing new
+      const layer = readdirSync(driver.paths.zoneLib(project, name)).find((d) => d.startsWith('layer-') && d.endsWith('-userns'));
+      expect(layer, name).toBeDefined();
+      expect(statSync(join(driver.paths.zoneLib(project, name), layer!, 'upper', 'written')).uid).toBe(base);
+      expect(existsSync(join(root.kind === 'path' ? dir : join(driver.paths.images(), imageDigest), 'written'))).toBe(false);
+      expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${z.pid}/status`, 'utf8'))?.[1]).toBe(String(base));
+      await driver.stop(project, name, 1000);
+      started.delete(name);
+      await driver.remove(project, name, { layers: true }); // frees its id range too
+    }
+  });
+
   it('applies bind and tmpfs mounts and enforces read_only', async () => {
     const rw = mkdtempSync(join(work, 'rw-'));
     const ro = mkdtempSync(join(work, 'ro-'));
