@@ -281,15 +281,32 @@ describeRoot('zone runtime (real kernel)', () => {
       expect(uid, `${name}: ${r.stderr}`).toBe('0');
       expect(listed.map((l) => l.split(/\s+/).slice(2, 4).join(':')), `${name}: ${r.stdout}`).toEqual(['0:0', '0:0', '0:0']);
       // outside: what it wrote is in its layer, owned by its own host id; the lower has nothing new
-      const layer = readdirSync(driver.paths.zoneLib(project, name)).find((d) => d.startsWith('layer-') && d.endsWith('-userns'));
-      expect(layer, name).toBeDefined();
-      expect(statSync(join(driver.paths.zoneLib(project, name), layer!, 'upper', 'written')).uid).toBe(base);
+      const upper = readdirSync(driver.paths.zoneLib(project, name)).find((d) => d.startsWith('upper-') && d.endsWith('-userns'));
+      expect(upper, name).toBeDefined();
+      expect(statSync(join(driver.paths.zoneLib(project, name), upper!, 'written')).uid).toBe(base);
       expect(existsSync(join(root.kind === 'path' ? dir : join(driver.paths.images(), imageDigest), 'written'))).toBe(false);
       expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${z.pid}/status`, 'utf8'))?.[1]).toBe(String(base));
       await driver.stop(project, name, 1000);
       started.delete(name);
       await driver.remove(project, name, { layers: true }); // frees its id range too
     }
+  });
+
+  it('keeps the writable layer across a stop and remove without layers (down), and drops it with them (down --volumes)', async () => {
+    const z = zone('layered', { command: ['/bin/sh', '-c', 'echo started; exec sleep infinity'] });
+    await start(z);
+    await sh('layered', 'echo kept > /etc/zt-layer');
+    await waitFor('the log', async () => (existsSync(driver.paths.log(project, 'layered')) ? true : undefined));
+    await driver.stop(project, 'layered', 1000);
+    await driver.remove(project, 'layered', { layers: false });
+    const dir = driver.paths.zoneLib(project, 'layered');
+    expect(readdirSync(dir).sort()).toEqual(['upper-sparse', 'work-sparse']); // the log went, the layer stayed
+    await start(z);
+    expect((await sh('layered', 'cat /etc/zt-layer')).stdout).toBe('kept\n');
+    await driver.stop(project, 'layered', 1000);
+    started.delete('layered');
+    await driver.remove(project, 'layered', { layers: true });
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('applies bind and tmpfs mounts and enforces read_only', async () => {

@@ -4,7 +4,7 @@
 
 import { closeSync } from 'node:fs';
 import { chown, mkdir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 import type { Zone } from '../../model/types.js';
 import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno, umount } from '../../native/index.js';
@@ -117,22 +117,23 @@ export class NativeZoneDriver implements ZoneDriver {
     await Promise.all([
       mkdir(p.rootfs(project, name), { recursive: true, mode: 0o700 }),
       mkdir(dirname(p.netns(project, name)), { recursive: true, mode: 0o700 }),
-      mkdir(`${layer}/upper`, { recursive: true, mode: 0o755 }),
-      mkdir(`${layer}/work`, { recursive: true, mode: 0o700 }),
-      mkdir(dirname(p.log(project, name)), { recursive: true, mode: 0o700 }),
+      // the zone's directory first (one mode), then its layer beside its log
+      mkdir(p.zoneLib(project, name), { recursive: true, mode: 0o755 }).then(() =>
+        Promise.all([mkdir(layer.upper, { recursive: true, mode: 0o755 }), mkdir(layer.work, { recursive: true, mode: 0o700 })]),
+      ),
     ]);
     let ids: { base: number; count: number } | undefined;
     if (userns) {
       ids = { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE };
       // the top of the writable layer is the zone root's (what it writes is owned by its own ids)
-      await chown(`${layer}/upper`, ids.base, ids.base);
+      await chown(layer.upper, ids.base, ids.base);
     }
     const specPath = p.spec(project, name);
     const spec = encodeHelperSpec({
       project, zone, lower,
       rootfs: p.rootfs(project, name),
-      upper: `${layer}/upper`,
-      work: `${layer}/work`,
+      upper: layer.upper,
+      work: layer.work,
       netns: p.netns(project, name),
       stateDir: p.zoneRun(project, name),
       logPath: p.log(project, name),
@@ -312,7 +313,10 @@ export class NativeZoneDriver implements ZoneDriver {
     }
     const dir = this.paths.zoneLib(project, zone);
     if (!opts.layers) {
-      await rm(dirname(this.paths.log(project, zone)), { recursive: true, force: true });
+      // the log and its rotations (zone.log.N); the layers stay
+      const log = basename(this.paths.log(project, zone));
+      const entries = await readdir(dir).catch(() => [] as string[]);
+      await Promise.all(entries.filter((f) => f === log || f.startsWith(`${log}.`)).map((f) => rm(join(dir, f), { force: true })));
       if ((await readdir(dir).catch(() => ['x'])).length > 0) return;
     }
     await rm(dir, { recursive: true, force: true });

@@ -6,11 +6,13 @@
 //                                        (mounted only inside the zone's mount namespace)
 //   RUN/PROJECT/netns/ZONE               the pinned network namespace
 //   LIB/images/SHA256                    unpacked images, shared, never written to
-//   LIB/projects/PROJECT/zones/ZONE/layer-KEY/{upper,work}   the copy-on-write layer per root
+//   LIB/projects/PROJECT/zones/ZONE/{upper,work}-KEY   the copy-on-write layer per root
 //                                        (KEY ends in -userns for privileges.userns: its files
 //                                        belong to the zone's own host ids)
 //   LIB/userns                           host id ranges of userns zones (idmap.ts)
-//   LIB/projects/PROJECT/zones/ZONE/log/zone.log[.N]         the zone's output, rotated
+//   LIB/projects/PROJECT/zones/ZONE/zone.log[.N]       the zone's output, rotated
+// Flat on purpose: each directory is an inode to allocate at every first start (on a journal-
+// less ext4 a costly one, bench/RESULTS.md), and overlayfs makes its own in work-KEY.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -51,14 +53,16 @@ export class ZonePaths {
     return join(this.libDir, 'projects', project, 'zones', zone);
   }
   /** One layer per root, so that a zone whose root changed never sees another root's writes. */
-  layer(project: string, zone: string, root: Root, imageDigest?: string, userns = false): string {
+  layer(project: string, zone: string, root: Root, imageDigest?: string, userns = false): { upper: string; work: string } {
     const key =
       root.kind === 'sparse' ? 'sparse'
       : root.kind === 'path' ? `path-${createHash('sha256').update(root.path).digest('hex').slice(0, 16)}`
       : `image-${(imageDigest ?? '').slice(0, 16)}`;
-    return join(this.zoneLib(project, zone), `layer-${key}${userns ? '-userns' : ''}`);
+    const suffix = `${key}${userns ? '-userns' : ''}`;
+    const dir = this.zoneLib(project, zone);
+    return { upper: join(dir, `upper-${suffix}`), work: join(dir, `work-${suffix}`) };
   }
   log(project: string, zone: string): string {
-    return join(this.zoneLib(project, zone), 'log', 'zone.log');
+    return join(this.zoneLib(project, zone), 'zone.log');
   }
 }

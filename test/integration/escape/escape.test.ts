@@ -175,7 +175,7 @@ describeRoot('escape suite (real kernel)', () => {
     // on the host, what the zone's root wrote belongs to the zone's range, not to root
     const st = await driver.status(project, 'probe-userns');
     if (st.state !== 'running') throw new Error('probe-userns is not running');
-    const upper = join(driver.paths.zoneLib(project, 'probe-userns'), 'layer-sparse-userns', 'upper');
+    const upper = join(driver.paths.zoneLib(project, 'probe-userns'), 'upper-sparse-userns');
     expect(statSync(join(upper, 'zt-esc-written')).uid).toBe(base); // a sparse root's layer is its /etc
     // the zone's init entered it too, as its root: no process of the zone runs as host root
     expect(readFileSync(`/proc/${st.pid}/uid_map`, 'utf8').trim().split(/\s+/).map(Number)).toEqual([0, base, 65536]);
