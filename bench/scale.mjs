@@ -78,8 +78,29 @@ export function ipBatch(n) {
 const [node, cli] = ZONECTL;
 const zc = (args) => time(node, [cli, ...args]);
 
+/** Settle time after the kernel's visible teardown (see settle()). */
+const SETTLE_MS = 500;
+
+/**
+ * Before each timed up: the kernel tears network namespaces down asynchronously (cleanup_net)
+ * after a down returns, and that work would be billed to whatever runs next. Wait until no
+ * veth of the previous phase is left (zonectl's of this project, the ip comparison's zbv*),
+ * then a little more for the rest of the namespaces' teardown.
+ */
+function settle(project) {
+  const deadline = performance.now() + 120_000;
+  for (;;) {
+    const links = run('ip', ['-o', 'link', 'show'], { check: false }).stdout;
+    if (!links.includes(': zbv') && !links.includes(`alias zonectl/${project}/`)) break;
+    if (performance.now() > deadline) throw new Error('settle: veths of the previous phase still there after 120 s');
+    spawnSync('sleep', ['0.01']);
+  }
+  spawnSync('sleep', [String(SETTLE_MS / 1000)]);
+}
+
 export async function scaleAt(n, repeats, out) {
-  const dir = scaleProject(n);
+  const project = `zb-scale-${n}`;
+  const dir = scaleProject(n, project);
   const off = onCleanup(() => downProject(dir));
   const ipb = ipBatch(n);
   const offIp = onCleanup(() => ipb.clean());
@@ -87,6 +108,7 @@ export async function scaleAt(n, repeats, out) {
   try {
     for (let k = 0; k < repeats; k++) {
       console.log(`${n} zones, round ${k + 1}/${repeats}: zonectl up`);
+      settle(project);
       r.up.push(await timeFn(() => zonectl(['-q', '-f', dir, 'up'], { timeout: 3_600_000 })));
       const running = JSON.parse(zonectl(['-f', dir, 'ps', '--json']).stdout).filter((z) => z.state === 'running').length;
       if (running !== n) throw new Error(`after up, ${running} of ${n} zones are running`);
@@ -98,6 +120,7 @@ export async function scaleAt(n, repeats, out) {
       console.log(`  no-op up ${fmt(stats(r.noop).median)} ms, plan ${fmt(stats(r.plan).median)} ms; down`);
       r.down.push(zc(['-q', '-f', dir, 'down', '--volumes']));
       console.log(`  down ${fmt(r.down.at(-1))} ms; ip -batch plumbing`);
+      settle(project);
       r.ipUp.push(ipb.up());
       r.ipDown.push(ipb.down());
       console.log(`  ip plumbing up ${fmt(r.ipUp.at(-1))} ms (${fmt(r.ipUp.at(-1) / n, 2)} ms/zone), down ${fmt(r.ipDown.at(-1))} ms`);
@@ -152,7 +175,7 @@ if (isMain(import.meta.url)) {
     writeSection(
       'scale',
       `## Scale: N zones on 2 segments\n\n${factsMarkdown({ ...facts, 'load average at end': loadavg() })}\n\n` +
-        `Command: \`node bench/scale.mjs ${sizes.join(',')}${repeatsArg ? ` ${repeatsArg}` : ''}\`. Each zone: sparse root, \`/bin/sleep infinity\`, memory 32M, pids 16, cpus 0.1, on one of 2 segments (${SEGMENTS.map((s) => s.subnet).join(', ')}). ` +
+        `Command: \`node bench/scale.mjs ${sizes.join(',')}${repeatsArg ? ` ${repeatsArg}` : ''}\`. Before each timed up (zonectl's and the ip comparison's), the kernel's teardown of the previous phase's namespaces is waited for (no veth left, then ${SETTLE_MS} ms): it runs after a down has returned and would be billed to the next up. Each zone: sparse root, \`/bin/sleep infinity\`, memory 32M, pids 16, cpus 0.1, on one of 2 segments (${SEGMENTS.map((s) => s.subnet).join(', ')}). ` +
         'zonectl: `zonectl -q -f DIR up`, then 3 × (`up` again, `plan`), then `down --volumes`. ' +
         'iproute2 comparison, same plumbing without cgroups or processes: `ip -batch FILE` (2 bridges; per zone `netns add`, a veth with its peer born in the namespace, master, up), then per zone `ip -n NS -batch FILE` (address, eth0 up, lo up); down: one `ip -force -batch` (`netns del` each, bridges) and the wait until the kernel’s asynchronous namespace cleanup has removed the last veth.\n\n' +
         scaleMarkdown(results) +
