@@ -30,6 +30,8 @@ export interface ApplyOutcome {
   plan: Plan;
   /** null when nothing was applied (no changes, or the plan had errors). */
   result: ExecuteResult | null;
+  /** down --volumes: zones stopped by an earlier plain down whose layers and logs it removed. */
+  removedLayers?: string[];
 }
 
 export async function up(opts: ApplyOptions): Promise<ApplyOutcome> {
@@ -78,10 +80,14 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
     const nothingDesired = Object.keys(desired.zones).length === 0 && Object.keys(desired.networks).length === 0;
     gone = (removing || nothingDesired) && (result === null || result.ok);
     // down --volumes: also the layers and logs of zones stopped by an earlier plain down.
+    const removedLayers: string[] = [];
     if (gone && opts.volumes) {
-      for (const zone of await host.zones.storedZones(desired.project)) await host.zones.remove(desired.project, zone, { layers: true });
+      for (const zone of await host.zones.storedZones(desired.project)) {
+        await host.zones.remove(desired.project, zone, { layers: true });
+        removedLayers.push(zone);
+      }
     }
-    return { plan, result };
+    return { plan, result, ...(removedLayers.length > 0 ? { removedLayers } : {}) };
   } finally {
     if (gone) {
       // down, or nothing to keep: nothing of the project is left, not even its lock. The

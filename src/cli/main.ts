@@ -220,6 +220,7 @@ async function applyCommand(which: 'up' | 'down', program: Command, cmd: Command
     },
   });
   if (opts.dryRun) return outcome.plan.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+  if (outcome.removedLayers && !quiet) out(ui.removedLayersText(outcome.plan.project, outcome.removedLayers));
   if (!outcome.result) return outcome.plan.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
   // -q: only errors (a failed apply still names what failed)
   if (!outcome.result.ok || !quiet) (outcome.result.ok ? process.stdout : process.stderr).write(ui.resultText(outcome.plan, outcome.result));

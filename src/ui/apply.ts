@@ -33,3 +33,8 @@ export function resultText(plan: Plan, result: ExecuteResult): string {
 }
 
 export { renderPlan };
+
+/** What `down --volumes` removed beyond its plan: the layers of zones an earlier `down` stopped. */
+export function removedLayersText(project: string, zones: readonly string[]): string {
+  return `project ${project}: removed the writable layers of ${zones.length === 1 ? 'zone' : 'zones'} ${zones.join(', ')} (stopped by an earlier down)\n`;
+}

@@ -270,7 +270,10 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     expect(links().length).toBe(3); // the bridge and two veths
     expect(nftTables()).toEqual([`zonectl-${project}`]);
     expect(mounts().length).toBe(2); // the netns pins
-    await ok(['down', '--volumes']);
+    // a plain down keeps the writable layers (and only them); down --volumes then says it removed them
+    await ok(['down']);
+    expect(leftovers()).toEqual([`lib dir ${LIB}`]);
+    expect((await ok(['down', '--volumes'])).stdout).toContain(`project ${project}: removed the writable layers of zones api, web (stopped by an earlier down)`);
     expect(leftovers()).toEqual([]);
     for (const r of Object.values(z)) expect(existsSync(`/proc/${r.pid}`), `pid ${r.pid} of ${r.name}`).toBe(false);
   });
