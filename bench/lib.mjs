@@ -230,6 +230,9 @@ export function benchObjects() {
     if (mnt && (mnt.startsWith('/run/zonectl/zb-') || mnt.includes('/zb-bench') || mnt.startsWith('/run/netns/zb'))) found.push(`mount ${mnt}`);
   }
   for (const d of safeReaddir('/run/zonectl')) if (d.startsWith('zb-')) found.push(`record /run/zonectl/${d}`);
+  // zonectl's own tmpfs (where /run is on a disk) is unmounted by the last run that leaves it empty
+  const runMount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === '/run/zonectl' && / - tmpfs zonectl /.test(l));
+  if (runMount && safeReaddir('/run/zonectl').length === 0) found.push('mount /run/zonectl (zonectl\'s tmpfs, empty)');
   for (const d of safeReaddir('/var/lib/zonectl/projects')) if (d.startsWith('zb-')) found.push(`layers /var/lib/zonectl/projects/${d}`);
   for (const d of [...safeReaddir('/run/crun'), ...safeReaddir('/run/runc')]) if (d.startsWith('zb-')) found.push(`container ${d}`);
   for (const p of safeReaddir('/proc')) {

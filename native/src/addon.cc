@@ -95,12 +95,13 @@ Napi::Value TryFlock(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), r == 1);
 }
 
-// flock(fd): Promise<void> — an exclusive flock(2), waiting on a worker thread.
+// flock(fd, shared): Promise<void> — an exclusive (or shared) flock(2), waiting on a worker thread.
 Napi::Value Flock(const Napi::CallbackInfo& info) {
   int32_t fd;
   if (!ArgInt(info, 0, "fd", fd)) return info.Env().Undefined();
+  bool exclusive = !(info.Length() > 1 && info[1].ToBoolean().Value());
   return PromiseWorker<int>::Start(
-      info.Env(), [fd](SysError& e) { return flock_(fd, true, false, e); },
+      info.Env(), [fd, exclusive](SysError& e) { return flock_(fd, exclusive, false, e); },
       [](Napi::Env env, const int&) { return env.Undefined(); });
 }
 

@@ -1,7 +1,7 @@
 // `zonectl up`: take the project lock, observe, plan, and apply the plan with progress.
 // `down` is the same with nothing desired.
 
-import { lockFile } from '../host/state/lock.js';
+import { lockFile, type ProjectLock } from '../host/state/lock.js';
 import type { DesiredState } from '../model/types.js';
 import { plan as diff } from '../plan/plan.js';
 import { hasErrors, type Plan } from '../plan/types.js';
@@ -63,8 +63,14 @@ async function quiet(result: Promise<ExecuteResult>): Promise<ExecuteResult | nu
 }
 
 async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, removing = false): Promise<ApplyOutcome> {
-  await host.state.prepare();
-  const lock = await lockFile(host.state.lockPath(desired.project), opts.onWait);
+  const runDir = await host.state.hold();
+  let lock: ProjectLock;
+  try {
+    lock = await lockFile(host.state.lockPath(desired.project), opts.onWait);
+  } catch (err) {
+    await runDir.release();
+    throw err;
+  }
   let gone = false;
   try {
     const actual = await observe(host, desired.project);
@@ -89,16 +95,20 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
     }
     return { plan, result, ...(removedLayers.length > 0 ? { removedLayers } : {}) };
   } finally {
-    if (gone) {
-      // down, or nothing to keep: nothing of the project is left, not even its lock. The
-      // records go here too: a down killed after the project's cgroup went but before its
-      // records did leaves nothing for the next plan to delete, only files (its hosts/).
-      try {
-        await host.state.removeProject(desired.project);
-      } finally {
-        lock.removeAndRelease();
-      }
-      await host.state.removeProjectDir(desired.project);
-    } else lock.release();
+    try {
+      if (gone) {
+        // down, or nothing to keep: nothing of the project is left, not even its lock. The
+        // records go here too: a down killed after the project's cgroup went but before its
+        // records did leaves nothing for the next plan to delete, only files (its hosts/).
+        try {
+          await host.state.removeProject(desired.project);
+        } finally {
+          lock.removeAndRelease();
+        }
+        await host.state.removeProjectDir(desired.project);
+      } else lock.release();
+    } finally {
+      await runDir.release();
+    }
   }
 }

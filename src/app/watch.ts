@@ -173,17 +173,23 @@ export async function watchProject(opts: WatchOptions): Promise<void> {
   const first = loadConfig(opts);
   const project = first.desired.project;
   const host = await createHost(opts);
-  const watchLockPath = host.state.watchLockPath(project);
-  const watchLock = tryLockFile(watchLockPath);
-  if (!watchLock) {
-    const pid = lockHolder(watchLockPath);
-    throw new UserError(`project ${project} is already watched by another zonectl up --watch${pid ? ` (pid ${pid})` : ''}; stop that one first`);
-  }
+  // held for as long as it watches: its watch.lock is a record too
+  const runDir = await host.state.hold();
   try {
-    await watchLoop(opts, host, project, first);
+    const watchLockPath = host.state.watchLockPath(project);
+    const watchLock = tryLockFile(watchLockPath);
+    if (!watchLock) {
+      const pid = lockHolder(watchLockPath);
+      throw new UserError(`project ${project} is already watched by another zonectl up --watch${pid ? ` (pid ${pid})` : ''}; stop that one first`);
+    }
+    try {
+      await watchLoop(opts, host, project, first);
+    } finally {
+      watchLock.removeAndRelease();
+      await host.state.removeProjectDir(project); // only if nothing else of the project is there
+    }
   } finally {
-    watchLock.removeAndRelease();
-    await host.state.removeProjectDir(project); // only if nothing else of the project is there
+    await runDir.release();
   }
 }
 
@@ -261,7 +267,6 @@ async function reconcileOnce(
   }
   let lock: ProjectLock | null = null;
   try {
-    await host.state.prepare();
     lock = await takeLock(host.state.lockPath(project), opts);
     if (!lock) return { ...empty(base), status: 'unchanged', errors: ['stopped while waiting for another zonectl run on this project'], ms: elapsed() };
     const desired = canonical(loaded.desired, host);

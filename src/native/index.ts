@@ -97,7 +97,7 @@ interface Addon {
   umount(path: string, detach: boolean): Promise<void>;
   mountTmpfs(target: string, data: string): void;
   tryFlock(fd: number): boolean;
-  flock(fd: number): Promise<void>;
+  flock(fd: number, shared: boolean): Promise<void>;
 }
 
 let addon: Addon | undefined;
@@ -172,7 +172,7 @@ export function tryFlock(fd: number): boolean {
   return call((a) => a.tryFlock(fd));
 }
 
-/** An exclusive flock(2) on `fd`, waiting (on a worker thread) until it is free. */
-export function flock(fd: number): Promise<void> {
-  return callAsync((a) => a.flock(fd));
+/** A flock(2) on `fd`, exclusive unless `shared`, waiting (on a worker thread) until it is free. */
+export function flock(fd: number, opts: { shared?: boolean } = {}): Promise<void> {
+  return callAsync((a) => a.flock(fd, opts.shared === true));
 }

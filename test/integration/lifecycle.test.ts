@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createNetDriver } from '../../src/host/net/index.js';
 import { NftTables } from '../../src/host/net/nft.js';
@@ -438,7 +438,15 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
       ...links().map((l) => `link ${l.name} (${l.alias})`),
       ...nftTables().map((t) => `nft table ${t}`),
       ...processes().map((p) => `process ${p}: ${readIf(`/proc/${p}/cmdline`).replaceAll('\0', ' ')}`),
+      ...(emptyRunMount() ? [`mount ${dirname(RUN)}: zonectl's tmpfs, with nothing left in it`] : []),
     ];
+  }
+
+  /** zonectl's own tmpfs on /run/zonectl (where /run is on a disk) with nothing in it: the last run out unmounts it. */
+  function emptyRunMount(): boolean {
+    const dir = dirname(RUN);
+    const ours = readIf('/proc/self/mountinfo').split('\n').some((l) => l.split(' ')[4] === dir && / - tmpfs zonectl /.test(l));
+    return ours && (!existsSync(dir) || readdirSync(dir).length === 0);
   }
 
   async function waitFor<T>(what: string, f: () => T | undefined, timeoutMs = 10_000): Promise<T> {

@@ -18,7 +18,7 @@ import { zoneSpecHash } from '../../model/fields.js';
 import type { Network, Zone } from '../../model/types.js';
 import { DEFAULT_RUN_DIR } from '../dirs.js';
 import { HostError, errnoCode } from '../errors.js';
-import { ensureVolatile } from './volatile.js';
+import { holdRunDir, type RunDirHold } from './volatile.js';
 
 
 export interface ZoneSpecRecord {
@@ -35,19 +35,15 @@ export interface NetworkRecord {
 }
 
 export class StateStore {
-  private prepared: Promise<unknown> | null = null;
-
-  /** `volatile`: make the root a tmpfs when it is not in memory (volatile.ts); by default for /run/zonectl only. */
+  /** `volatile`: keep the root in memory where its filesystem is not (volatile.ts); by default for /run/zonectl only. */
   constructor(
     readonly root: string = DEFAULT_RUN_DIR,
     private readonly volatile: boolean = root === DEFAULT_RUN_DIR,
   ) {}
 
-  /** Before a run writes its first record (once per process). */
-  async prepare(): Promise<void> {
-    if (!this.volatile) return;
-    this.prepared ??= ensureVolatile(this.root);
-    await this.prepared;
+  /** Held by a run that writes records, from before its lock until it is done. */
+  async hold(): Promise<RunDirHold> {
+    return this.volatile ? holdRunDir(this.root) : { release: async () => {} };
   }
 
   projectDir(project: string): string {

@@ -3,17 +3,26 @@
 // booted by systemd. Where it is not (a VM or container started without it), the records
 // would survive a reboot and every one of them would cost a disk inode: on a journal-less
 // ext4, each inode allocation scans past the inodes deleted in the last minutes, which took
-// 20-40% of the CPU of an up of 100 zones on such a host. There zonectl mounts a tmpfs of its
-// own on the directory, once, while it is still empty, and leaves it (like /run itself).
+// 20-40% of the CPU of an up of 100 zones on such a host. There a run that writes records
+// holds the directory (holdRunDir): the first mounts a tmpfs named zonectl on it while it is
+// empty; the last, finding it empty again, unmounts it. DIR.lock beside it says who is in:
+// every holder keeps a shared flock for as long as it runs; mounting and unmounting need it
+// exclusively (tried, never waited for), so neither happens under another run.
 
-import { closeSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { flock, mountTmpfs } from '../../native/index.js';
+import { SysError, flock, mountTmpfs, tryFlock, umount } from '../../native/index.js';
 import { HostError, errnoCode } from '../errors.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
+const MOUNT_SOURCE = 'zonectl';
+
+export interface RunDirHold {
+  /** Lets the directory go; the last holder unmounts zonectl's tmpfs when nothing is left in it. */
+  release(): Promise<void>;
+}
 
 async function inMemory(dir: string): Promise<boolean> {
   for (let p = dir; ; p = dirname(p)) {
@@ -26,14 +35,42 @@ async function inMemory(dir: string): Promise<boolean> {
   }
 }
 
+/** Whether zonectl's own tmpfs is mounted on `dir` (read from this process's mountinfo). */
+function ownMount(dir: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => {
+    const [fields = '', fs = ''] = line.split(' - ');
+    const [type, source] = fs.split(' ');
+    return fields.split(' ')[4] === dir && type === 'tmpfs' && source === MOUNT_SOURCE;
+  });
+}
+
+function isEmpty(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return true;
+    throw new HostError(`list ${dir}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: dir });
+  }
+}
+
+function removeEmptyDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw new HostError(`remove ${dir}: ${code ?? String(err)}`, { cause: err, path: dir });
+  }
+}
+
+const NOTHING: RunDirHold = { release: async () => {} };
+
 /**
- * Makes `dir` a tmpfs unless it is in memory already; one that is not but already holds
- * state (of runs before this version) is left as it is. Returns what it found or did.
+ * Holds `dir` for a run that writes records, making it a tmpfs of zonectl's own first when its
+ * filesystem is not in memory and it is empty (state of runs before this version, on the
+ * disk, is never covered).
  */
-export async function ensureVolatile(dir: string): Promise<'in memory' | 'mounted' | 'in use on disk'> {
-  if (await inMemory(dir)) return 'in memory';
-  // One process decides, the others wait and find the tmpfs: `DIR.lock` beside it (the
-  // directory itself is about to be covered).
+export async function holdRunDir(dir: string): Promise<RunDirHold> {
+  if ((await inMemory(dir)) && !ownMount(dir)) return NOTHING; // /run is a tmpfs: nothing of ours to mount
   const lockPath = `${dir}.lock`;
   let fd: number;
   try {
@@ -43,15 +80,39 @@ export async function ensureVolatile(dir: string): Promise<'in memory' | 'mounte
     throw new HostError(`open ${lockPath}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: lockPath });
   }
   try {
-    await flock(fd);
-    if (await inMemory(dir)) return 'in memory';
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    if (readdirSync(dir).length > 0) return 'in use on disk';
-    mountTmpfs(dir, 'mode=755');
-    return 'mounted';
+    for (;;) {
+      // shared: waits only while another run mounts or unmounts
+      await flock(fd, { shared: true });
+      if (ownMount(dir)) break;
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      if (!isEmpty(dir)) break; // records of earlier runs on the disk: used as they are
+      // Empty, on the disk: mount it, alone (a run never waits for another's whole run: a
+      // failed try lets the other one mount, and the mount is looked for again).
+      if (tryFlock(fd)) {
+        if (!ownMount(dir) && isEmpty(dir)) mountTmpfs(dir, 'mode=755');
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+    }
   } catch (err) {
+    closeSync(fd);
     throw err instanceof HostError ? err : new HostError(`mount a tmpfs on ${dir}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: dir });
-  } finally {
-    closeSync(fd); // releases the flock
   }
+  return {
+    release: async () => {
+      try {
+        // The last one out, with nothing left inside: no other holder may be in (the exclusive
+        // lock), and none comes in before the unmount is done.
+        if (ownMount(dir) && isEmpty(dir) && tryFlock(fd) && ownMount(dir) && isEmpty(dir)) {
+          await umount(dir, { detach: false }).catch((err: unknown) => {
+            // EBUSY: a process still has a descriptor or its cwd in it (a read-only command)
+            if (!(err instanceof SysError && err.code === 'EBUSY')) throw err;
+          });
+          if (!ownMount(dir)) removeEmptyDir(dir); // the empty directory it covered
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
 }
