@@ -131,28 +131,6 @@ size_t NlAttrs::len(uint16_t type) const {
   return a == nullptr ? 0 : RTA_PAYLOAD(a);
 }
 
-int nl_request(NlSocket& s, NlRequest& req, const char* op, const std::string& object, SysError& e,
-               const char* key) {
-  uint32_t seq = s.next_seq();
-  req.hdr()->nlmsg_seq = seq;
-  req.hdr()->nlmsg_flags |= NLM_F_ACK;
-  if (send_all(s.fd(), req.bytes()) < 0) return e.set(op, object, key);
-  std::vector<uint8_t> buf(kRecvBuf);
-  for (;;) {
-    ssize_t n = recv_some(s.fd(), buf);
-    if (n < 0) return e.set(op, object, key);
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != seq) continue;  // a stale reply to an earlier, failed request
-      if (h->nlmsg_type != NLMSG_ERROR) continue;
-      auto* err = static_cast<nlmsgerr*>(NLMSG_DATA(h));
-      if (err->error == 0) return 0;
-      errno = -err->error;
-      return e.set(op, object, key);
-    }
-  }
-}
-
 int nl_get(NlSocket& s, NlRequest& req, const char* op, const std::string& object,
            const std::function<void(const nlmsghdr*)>& each, SysError& e, const char* key) {
   uint32_t seq = s.next_seq();
@@ -176,6 +154,11 @@ int nl_get(NlSocket& s, NlRequest& req, const char* op, const std::string& objec
       return e.set(op, object, key);
     }
   }
+}
+
+int nl_request(NlSocket& s, NlRequest& req, const char* op, const std::string& object, SysError& e,
+               const char* key) {
+  return nl_get(s, req, op, object, [](const nlmsghdr*) {}, e, key);  // only the acknowledgement
 }
 
 int nl_dump(NlSocket& s, NlRequest& req, const char* op, const std::function<void(const nlmsghdr*)>& each,

@@ -147,16 +147,9 @@ export class NativeZoneDriver implements ZoneDriver {
 
     const ready = opts.ready;
     let out: HelperOutput;
-    let calledOff: { reason: unknown } | null = null;
     try {
       const run = runHelper(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined });
-      ready?.then(
-        () => run.send('g'),
-        (reason: unknown) => {
-          calledOff = { reason };
-          run.close();
-        },
-      );
+      ready?.then(() => run.send('g'), () => run.close());
       out = await run.done;
     } catch (e) {
       await this.stop(project, name, 0);
@@ -165,11 +158,11 @@ export class NativeZoneDriver implements ZoneDriver {
     const line = out.stdout.trim();
     const ok = /^ok (\d+) (\d+)$/.exec(line);
     if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
-    // the caller may still be plumbing the namespace that stop unpins: let it finish first
-    await ready?.catch(() => {});
+    // The caller may still be plumbing the namespace that stop unpins: let it finish first.
+    // Called off, what made the caller call it off is the reason, not the helper's ECANCELED.
+    const calledOff = ready === undefined ? null : await ready.then(() => null, (reason: unknown) => ({ reason }));
     await this.stop(project, name, 0);
-    // called off: what made the caller call it off is the reason, not the helper's ECANCELED
-    if (calledOff !== null) throw (calledOff as { reason: unknown }).reason;
+    if (calledOff !== null) throw calledOff.reason;
     throw helperFailure(`start zone ${name}`, out);
   }
 
