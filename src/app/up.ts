@@ -106,6 +106,7 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
           lock.removeAndRelease();
         }
         await host.state.removeProjectDir(desired.project);
+        await host.zones.removeEmptyProject(desired.project);
       } else lock.release();
     } finally {
       await runDir.release();

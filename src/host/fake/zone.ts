@@ -141,6 +141,10 @@ export class FakeZoneDriver implements ZoneDriver {
     if (changes.hostname !== undefined && r?.state !== 'running') throw new HostError(`set hostname of zone ${zone}: the zone is not running`, { code: 'ESRCH' });
   }
 
+  async removeEmptyProject(): Promise<void> {
+    // nothing on disk
+  }
+
   async storedZones(project: string): Promise<string[]> {
     return [...this.stored].filter((k) => k.startsWith(`${project}/`)).map((k) => k.slice(project.length + 1)).sort();
   }

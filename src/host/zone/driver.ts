@@ -81,6 +81,8 @@ export interface ZoneDriver {
   logs(project: string, zone: string, opts?: LogOptions): AsyncIterable<Buffer>;
   /** Zones of the project that have logs or writable layers on disk (they outlive stop), sorted. */
   storedZones(project: string): Promise<string[]>;
+  /** The project's directories of stored zones, once empty (a down interrupted between a zone's removal and theirs leaves them). */
+  removeEmptyProject(project: string): Promise<void>;
   /** Delete what outlives stop: the zone's logs, and with `layers` its writable layers too (`down --volumes`). */
   remove(project: string, zone: string, opts: { layers: boolean }): Promise<void>;
 }

@@ -314,9 +314,14 @@ export class NativeZoneDriver implements ZoneDriver {
     }
     await rm(dir, { recursive: true, force: true });
     await this.ids.free(project, zone); // its layers are gone: so are the files its ids owned
-    await rmdirIfEmpty(dirname(dir));
-    await rmdirIfEmpty(dirname(dirname(dir)));
-    const projects = dirname(dirname(dirname(dir)));
+    await this.removeEmptyProject(project);
+  }
+
+  async removeEmptyProject(project: string): Promise<void> {
+    const zones = dirname(this.paths.zoneLib(project, 'x'));
+    await rmdirIfEmpty(zones);
+    await rmdirIfEmpty(dirname(zones));
+    const projects = dirname(dirname(zones));
     if ((await readdir(projects).catch(() => ['x'])).length === 0) await rmdirIfEmpty(projects);
   }
 }
