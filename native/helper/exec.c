@@ -93,7 +93,7 @@ int exec_in_zone(const struct spec *s, pid_t init_pid, int tty, char **argv) {
     zerr_print(&z);
     return 125;
   }
-  if (cgroups_join(s->cgroups, 0, &z) < 0 || enter(s, init_pid, &z) < 0) {
+  if (cgroups_join_self(s->cgroups, &z) < 0 || enter(s, init_pid, &z) < 0) {
     zerr_print(&z);
     return 125;
   }

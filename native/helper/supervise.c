@@ -133,15 +133,15 @@ static pid_t clone_init(int cgroup_fd, int *moved) {
 /* One run of the zone; returns its exit status (128+N for signal N). */
 static int run_once(struct sup *u) {
   const struct spec *s = u->s;
-  int syncp[2], logp[2], joinp[2];
-  if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(logp, O_CLOEXEC) < 0 || pipe2(joinp, O_CLOEXEC) < 0) {
+  int syncp[2], logp[2];
+  if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(logp, O_CLOEXEC) < 0) {
     zerr_set(&u->err, "pipe2", "zone %s", s->zone);
     goto setup_failed;
   }
   /* made here, in the host's pid namespace, where /proc/PID is the holder's */
   int userns_fd = s->userns_count ? userns_create(s->userns_base, s->userns_count, &u->err) : -1;
   if (s->userns_count && userns_fd < 0) {
-    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]); close(joinp[0]); close(joinp[1]);
+    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]);
     goto setup_failed;
   }
   int cgroup_fd = cgroup2_dir(s), moved;
@@ -150,41 +150,27 @@ static int run_once(struct sup *u) {
   if (userns_fd >= 0 && pid != 0) close(userns_fd);
   if (pid < 0) {
     zerr_set(&u->err, "clone", "CLONE_NEWPID for zone %s", s->zone);
-    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]); close(joinp[0]); close(joinp[1]);
+    close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]);
     goto setup_failed;
   }
   if (pid == 0) {
     close(syncp[0]);
     close(logp[0]);
-    close(joinp[1]);
     close(u->sigfd);
     if (u->start_fd >= 0) close(u->start_fd);
-    struct zone_fds fds = {.sync = syncp[1], .log = logp[1], .userns = userns_fd, .joined = joinp[0], .go = u->go_fd, .init = u->init_fd};
+    struct zone_fds fds = {.sync = syncp[1], .log = logp[1], .userns = userns_fd, .join = !moved, .go = u->go_fd, .init = u->init_fd};
     zone_main(s, &fds);
   }
   close(syncp[1]);
   close(logp[1]);
-  close(joinp[0]);
   /* only the zone's init waits for zonectl's go, and only on the first run */
   if (u->go_fd >= 0) close(u->go_fd);
   u->go_fd = -1;
-  /* Moved while init assembles the zone's root (it waits for the byte before running anything). */
-  struct zerr jerr = {0};
-  if (!moved && cgroups_join(s->cgroups, pid, &jerr) < 0) {
-    kill(pid, SIGKILL);
-  } else {
-    write_all(joinp[1], "j", 1);
-  }
-  close(joinp[1]);
   u->rec.init_pid = pid;
   u->rec.init_start = proc_starttime(pid);
   struct msg m;
   int r = msg_recv(syncp[0], &m);
   close(syncp[0]);
-  if (jerr.err) { /* init was killed: the move's failure is the reason */
-    r = 1;
-    m = (struct msg){.type = MSG_ERROR, .err = jerr};
-  }
   if (r == 1 && m.type == MSG_ERROR) {
     u->err = m.err;
     u->rec.error = &u->err;

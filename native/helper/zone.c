@@ -24,11 +24,24 @@ const struct ns_step NAMESPACES[] = {
 };
 const int NAMESPACE_COUNT = sizeof NAMESPACES / sizeof NAMESPACES[0];
 
-int cgroups_join(char *const *cgroups, pid_t pid, struct zerr *z) {
-  char text[16];
-  snprintf(text, sizeof text, "%d", (int)pid);
-  for (; *cgroups; cgroups++)
-    if (write_file(*cgroups, text, z) < 0) return -1;
+int cgroups_join_self(char *const *cgroups, struct zerr *z) {
+  for (; *cgroups; cgroups++) {
+    const char *procs = *cgroups, *slash = strrchr(procs, '/');
+    char tasks[4096];
+    if (slash && (size_t)snprintf(tasks, sizeof tasks, "%.*s/tasks", (int)(slash - procs), procs) < sizeof tasks) {
+      int fd = open(tasks, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd >= 0) {
+        int rc = write_all(fd, "0", 1);
+        int e = errno;
+        close(fd);
+        if (rc < 0) return zerr_setn(z, e, "write", "%s", tasks);
+        continue;
+      }
+      if (errno != ENOENT) return zerr_set(z, "open", "%s", tasks);
+    }
+    /* cgroup2 has no `tasks`: the process moves whole */
+    if (write_file(procs, "0", z) < 0) return -1;
+  }
   return 0;
 }
 
@@ -118,18 +131,14 @@ void zone_main(const struct spec *s, const struct zone_fds *fds) {
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* the zone never outlives its supervisor */
   /* Not dumpable: the zone cannot open /proc/1/exe (this host binary: CVE-2019-5736) or /proc/1/mem. */
   prctl(PR_SET_DUMPABLE, 0);
+  /* first, still single-threaded and in the host's mount namespace (see cgroups_join_self) */
+  if (fds->join && cgroups_join_self(s->cgroups, &z) < 0) fail(sync_fd, &z, 125);
   if (enter_namespaces(s, &z) < 0) fail(sync_fd, &z, 125);
   if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
     zerr_set(&z, "sethostname", "%s", s->hostname);
     fail(sync_fd, &z, 125);
   }
-  /* The root is assembled while the supervisor moves us into the zone's cgroups (a cgroup v1
-   * move waits for an RCU grace period, 5-20 ms): nothing of the zone's own runs before both. */
   if (rootfs_enter(s, userns_fd, &z) < 0) fail(sync_fd, &z, 125);
-  if (await_byte(fds->joined, 'j') < 0) {
-    zerr_setn(&z, ECANCELED, "cgroup", "zone %s was not moved into its cgroups", s->zone);
-    fail(sync_fd, &z, 125);
-  }
   /* its root is the zone's cgroup: made after the move */
   if (unshare(CLONE_NEWCGROUP) < 0) {
     zerr_set(&z, "unshare", "cgroup namespace");
