@@ -1,12 +1,12 @@
 // Names of kernel objects, derived so that zonectl finds its own and nothing else
 // (Linux caps interface names at 15 bytes): a short hash of project and name.
 
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 
 export const IFNAME_PREFIX = 'zn';
 
 function shortHash(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex');
+  return sha256Hex(parts.join('\0'));
 }
 
 /** The bridge of a network: `znb` + 10 hex digits. */
