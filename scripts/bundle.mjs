@@ -70,6 +70,9 @@ for (const file of walk(dist)) {
  * commander loads node:child_process (and with it net, stream, dgram: ~1.6 ms) for
  * executable subcommands, which zonectl has none of: load it only if one is ever spawned.
  */
+/** See `builtin` in coreScript. */
+const LAZY_BUILTINS = ['crypto', 'child_process', 'net', 'dgram', 'tty', 'readline', 'zlib', 'worker_threads'];
+
 const PATCHES = {
   'node_modules/commander/lib/command.js': [
     ["const childProcess = require('node:child_process');", "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) }; // zonectl bundle: loaded on first use"],
@@ -146,9 +149,30 @@ function load(id) {
   defs[id](module, module.exports, (spec) => resolve(id, spec), meta);
   return module.exports;
 }
+// Built-in modules that cost milliseconds to load (node:crypto ~4 ms, node:child_process with
+// net and dgram ~3.5 ms) and that most runs of most commands never call: a stand-in that loads
+// the module at its first use. Only modules whose exports are a plain object.
+const LAZY = new Set(${JSON.stringify(LAZY_BUILTINS)});
+const lazy = Object.create(null);
+function builtin(spec) {
+  if (!LAZY.has(spec.replace(/^node:/, ''))) return hostRequire(spec);
+  if (lazy[spec]) return lazy[spec];
+  let real;
+  const m = () => (real ??= hostRequire(spec));
+  return (lazy[spec] = new Proxy(Object.create(null), {
+    get: (_, k) => m()[k],
+    set: (_, k, v) => ((m()[k] = v), true),
+    has: (_, k) => k in m(),
+    ownKeys: () => Reflect.ownKeys(m()),
+    getOwnPropertyDescriptor: (_, k) => {
+      const d = Reflect.getOwnPropertyDescriptor(m(), k);
+      return d && { ...d, configurable: true };
+    },
+  }));
+}
 function resolve(from, spec) {
   if (spec in entries) return load(entries[spec]);
-  if (!spec.startsWith('.')) return hostRequire(spec);
+  if (!spec.startsWith('.')) return builtin(spec);
   const parts = from.split('/').slice(0, -1);
   for (const s of spec.split('/')) if (s === '..') parts.pop(); else if (s !== '.') parts.push(s);
   const id = parts.join('/');

@@ -1,28 +1,29 @@
-// Running the helper executable: spawned through the addon (posix_spawn, no fork of Node),
-// its output collected on the event loop, its exit read through a pidfd.
+// Running a program (the zone helper, nft): spawned through the addon (posix_spawn, no fork of
+// Node, and node:child_process is never loaded), its output collected on the event loop, its exit
+// read through a pidfd.
 
 import { closeSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 
-import { pidfdReap, pidfdWait, spawnProcess } from '../../native/index.js';
+import { pidfdReap, pidfdWait, spawnProcess } from '../native/index.js';
 
-export interface HelperOutput {
+export interface ProgramOutput {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-export interface HelperRun {
-  /** Resolves when the helper has exited. */
-  done: Promise<HelperOutput>;
-  /** Send `byte` on its stdin and close it (a helper run with `hold`); no-op once done or sent. */
+export interface ProgramRun {
+  /** Resolves when the program has exited. */
+  done: Promise<ProgramOutput>;
+  /** Send `byte` on its stdin and close it (a run with `hold`); no-op once done or sent. */
   send(byte: string): void;
-  /** Close its stdin without a word (the helper reads EOF); no-op once done or sent. */
+  /** Close its stdin without a word (it reads EOF); no-op once done or sent. */
   close(): void;
 }
 
-export interface HelperRunOptions {
-  /** The helper uses zonectl's stdio (exec without capture). */
+export interface ProgramRunOptions {
+  /** The program uses zonectl's stdio (exec without capture). */
   inherit?: boolean;
   /** Written to its stdin, which is then closed. */
   input?: string;
@@ -47,10 +48,10 @@ function feed(fd: number, input: string): void {
   s.end(input);
 }
 
-export function runHelper(helper: string, args: readonly string[], opts: HelperRunOptions = {}): HelperRun {
+export function runProgram(path: string, args: readonly string[], opts: ProgramRunOptions = {}): ProgramRun {
   const piped = !opts.inherit;
   const stdinMode = opts.inherit ? 'inherit' : opts.input !== undefined || opts.hold ? 'pipe' : 'null';
-  const child = spawnProcess(helper, [helper, ...args], [stdinMode, piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit']);
+  const child = spawnProcess(path, [path, ...args], [stdinMode, piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit']);
   let stdin = child.stdin;
   const closeStdin = (): void => {
     if (stdin < 0) return;
@@ -62,7 +63,7 @@ export function runHelper(helper: string, args: readonly string[], opts: HelperR
     feed(stdin, opts.input);
     stdin = -1; // the socket owns it now
   }
-  const done = (async (): Promise<HelperOutput> => {
+  const done = (async (): Promise<ProgramOutput> => {
     try {
       const [out, err] = piped ? await Promise.all([drain(child.stdout), drain(child.stderr)]) : [Buffer.alloc(0), Buffer.alloc(0)];
       await pidfdWait(child.pidfd, -1);
@@ -79,7 +80,7 @@ export function runHelper(helper: string, args: readonly string[], opts: HelperR
       try {
         writeSync(stdin, byte); // one byte into an empty pipe: never blocks
       } catch {
-        // EPIPE: the helper is gone already; `done` tells why
+        // EPIPE: the program is gone already; `done` tells why
       }
       closeStdin();
     },

@@ -4,38 +4,38 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { runHelper } from '../../../src/host/zone/helper.js';
-import { HELPER_PATH, SysError, spawnProcess } from '../../../src/native/index.js';
+import { runProgram } from '../../src/host/run.js';
+import { HELPER_PATH, SysError, spawnProcess } from '../../src/native/index.js';
 
-describe('runHelper', () => {
+describe('runProgram', () => {
   it('collects stdout and stderr and the exit code', async () => {
-    const out = await runHelper('/bin/sh', ['-c', 'echo out; echo err >&2; exit 7']).done;
+    const out = await runProgram('/bin/sh', ['-c', 'echo out; echo err >&2; exit 7']).done;
     expect(out).toEqual({ code: 7, stdout: 'out\n', stderr: 'err\n' });
   });
 
   it('reports death by a signal as 128 + its number, with default dispositions (SIGPIPE is not ignored)', async () => {
-    expect((await runHelper('/bin/sh', ['-c', 'kill -TERM $$']).done).code).toBe(128 + 15);
+    expect((await runProgram('/bin/sh', ['-c', 'kill -TERM $$']).done).code).toBe(128 + 15);
     // node ignores SIGPIPE, and an ignored signal stays ignored across exec (glibc keeps its own
     // two, 32 and 33, ignored in a posix_spawn child: the helper resets those for the zone)
-    const ignored = BigInt(`0x${/SigIgn:\s+([0-9a-f]+)/.exec((await runHelper('/bin/sh', ['-c', 'grep SigIgn /proc/self/status']).done).stdout)?.[1]}`);
+    const ignored = BigInt(`0x${/SigIgn:\s+([0-9a-f]+)/.exec((await runProgram('/bin/sh', ['-c', 'grep SigIgn /proc/self/status']).done).stdout)?.[1]}`);
     expect(ignored & ((1n << 31n) - 1n)).toBe(0n); // signals 1..31: SIGPIPE is bit 12
   });
 
   it('writes input to stdin, and gives a child with none /dev/null', async () => {
-    expect((await runHelper('/bin/cat', [], { input: 'x'.repeat(200_000) }).done).stdout).toHaveLength(200_000);
-    expect((await runHelper('/bin/sh', ['-c', 'readlink /proc/self/fd/0']).done).stdout).toBe('/dev/null\n');
+    expect((await runProgram('/bin/cat', [], { input: 'x'.repeat(200_000) }).done).stdout).toHaveLength(200_000);
+    expect((await runProgram('/bin/sh', ['-c', 'readlink /proc/self/fd/0']).done).stdout).toBe('/dev/null\n');
   });
 
   it('passes no descriptor above 2', async () => {
-    expect((await runHelper('/bin/sh', ['-c', 'ls /proc/self/fd']).done).stdout.trim().split('\n').sort()).toEqual(['0', '1', '2', '3']);
+    expect((await runProgram('/bin/sh', ['-c', 'ls /proc/self/fd']).done).stdout.trim().split('\n').sort()).toEqual(['0', '1', '2', '3']);
   });
 
   it('holds stdin open until send() or close()', async () => {
-    const held = runHelper('/bin/sh', ['-c', 'read -r x; echo "got ${x:-nothing}"'], { hold: true });
+    const held = runProgram('/bin/sh', ['-c', 'read -r x; echo "got ${x:-nothing}"'], { hold: true });
     await new Promise((r) => setTimeout(r, 50));
     held.send('g\n');
     expect((await held.done).stdout).toBe('got g\n');
-    const closed = runHelper('/bin/sh', ['-c', 'read -r x; echo "got ${x:-nothing}"'], { hold: true });
+    const closed = runProgram('/bin/sh', ['-c', 'read -r x; echo "got ${x:-nothing}"'], { hold: true });
     closed.close();
     expect((await closed.done).stdout).toBe('got nothing\n');
     closed.send('late'); // after done: a no-op, not a write to a reused descriptor

@@ -15,7 +15,6 @@
 // one segment also traverse the inet forward hook, with iif = oif = the bridge. Every rule
 // below therefore compares both sides, so that traffic staying on one segment is never hit.
 
-import { spawn } from 'node:child_process';
 import { access, constants, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bridgeName } from '../../model/names.js';
@@ -23,6 +22,7 @@ import { NFPROTO_INET, nftTableHandle } from '../../native/net.js';
 import { HostError, errnoCode } from '../errors.js';
 import type { ProjectRules } from './driver.js';
 import { DEFAULT_RUN_DIR } from '../dirs.js';
+import { runProgram } from '../run.js';
 
 export function tableName(project: string): string {
   return `zonectl-${project}`;
@@ -187,23 +187,15 @@ export class NftTables {
   }
 }
 
-function runNft(nft: string, args: string[], input: string, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(nft, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (cause) => reject(new HostError(`${what}: ${cause.message}`, { cause })));
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new HostError(`${what}: nft exited with ${code}: ${err.trim().split('\n')[0] ?? ''}`, { value: input }));
-    });
-    // nft may exit before reading its input (`list tables` reads none): the write then fails
-    // with EPIPE, which says nothing the exit status does not.
-    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') reject(new HostError(`${what}: write to nft: ${e.code ?? e.message}`, { cause: e }));
-    });
-    child.stdin.end(input);
-  });
+async function runNft(nft: string, args: string[], input: string, what: string): Promise<string> {
+  let out;
+  try {
+    // nft may exit before reading its input (`list tables` reads none): runProgram ignores the
+    // EPIPE, which says nothing the exit status does not
+    out = await runProgram(nft, args, { input }).done;
+  } catch (cause) {
+    throw new HostError(`${what}: ${errnoCode(cause) ?? String(cause)}`, { cause });
+  }
+  if (out.code !== 0) throw new HostError(`${what}: nft exited with ${out.code}: ${out.stderr.trim().split('\n')[0] ?? ''}`, { value: input });
+  return out.stdout;
 }

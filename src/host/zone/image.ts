@@ -11,8 +11,6 @@ import { promisify } from 'node:util';
 
 import { HostError } from '../errors.js';
 
-const run = promisify(execFile);
-
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -33,7 +31,7 @@ export async function ensureImage(tarball: string, cacheDir: string): Promise<{ 
   const tmp = join(cacheDir, `.tmp-${digest.slice(0, 16)}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { mode: 0o755 });
   try {
-    await run('tar', ['-x', '-f', tarball, '-C', tmp, '--numeric-owner', '--same-permissions', '--same-owner'], {
+    await promisify(execFile)('tar', ['-x', '-f', tarball, '-C', tmp, '--numeric-owner', '--same-permissions', '--same-owner'], {
       maxBuffer: 1 << 20,
     });
     await rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {

@@ -12,7 +12,7 @@ import { netnsPin } from '../../native/net.js';
 import { HostError } from '../errors.js';
 import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from './driver.js';
 import { IDS_PER_ZONE, IdRanges } from './idmap.js';
-import { type HelperOutput, runHelper } from './helper.js';
+import { type ProgramOutput, runProgram } from '../run.js';
 import { ensureImage } from './image.js';
 import { readLogs } from './logs.js';
 import { ZonePaths } from './paths.js';
@@ -53,7 +53,7 @@ async function writeAtomic(file: string, content: string): Promise<void> {
 }
 
 /** The helper's `error ERRNO OP\tDETAIL` line (or whatever it printed) as a HostError for `what`. */
-function helperFailure(what: string, out: HelperOutput): HostError {
+function helperFailure(what: string, out: ProgramOutput): HostError {
   const line = out.stdout.trim();
   const err = /^error (\d+) (\S+)\t(.*)$/.exec(line);
   if (!err) return new HostError(`${what}: the helper failed (exit ${out.code}): ${(out.stderr || line).trim()}`);
@@ -146,9 +146,9 @@ export class NativeZoneDriver implements ZoneDriver {
     await rename(`${specPath}.tmp`, specPath);
 
     const ready = opts.ready;
-    let out: HelperOutput;
+    let out: ProgramOutput;
     try {
-      const run = runHelper(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined });
+      const run = runProgram(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined });
       ready?.then(() => run.send('g'), () => run.close());
       out = await run.done;
     } catch (e) {
@@ -267,7 +267,7 @@ export class NativeZoneDriver implements ZoneDriver {
     if (st.state !== 'running') throw new HostError(`exec in zone ${zone}: the zone is not running`, { code: 'ESRCH' });
     const args = ['exec', this.paths.spec(project, zone), String(st.pid), ...(opts.tty ? ['--tty'] : []), '--', ...argv];
     const inherit = (opts.stdio ?? 'inherit') === 'inherit';
-    const out = await runHelper(this.helper, args, inherit ? { inherit } : opts.input === undefined ? {} : { input: opts.input }).done;
+    const out = await runProgram(this.helper, args, inherit ? { inherit } : opts.input === undefined ? {} : { input: opts.input }).done;
     return { exitCode: out.code, stdout: out.stdout, stderr: out.stderr };
   }
 
@@ -286,7 +286,7 @@ export class NativeZoneDriver implements ZoneDriver {
     if (changes.hostname !== undefined) {
       const st = await this.status(project, zone);
       if (st.state !== 'running') throw new HostError(`set hostname of zone ${zone}: the zone is not running`, { code: 'ESRCH' });
-      const out = await runHelper(this.helper, ['hostname', String(st.pid), changes.hostname]).done;
+      const out = await runProgram(this.helper, ['hostname', String(st.pid), changes.hostname]).done;
       if (out.code !== 0) throw helperFailure(`set hostname of zone ${zone}`, out);
     }
   }
