@@ -641,6 +641,9 @@ describeRoot('zone runtime (real kernel)', () => {
 
   it('stop: the supervisor keeps to the grace period even if zonectl dies mid-stop', async () => {
     const z = await start(zone('orphan-stop', { command: ['/bin/sh', '-c', 'trap "" TERM; sleep infinity & wait'], stop_grace_period: 60_000 }));
+    // the shell ignores SIGTERM once its sleeper runs (before that, the SIGTERM below would end it)
+    const ns = readlinkSync(`/proc/${z.pid}/ns/pid`);
+    await waitFor('the sleeper', async () => (pidsInNamespace(ns).length >= 3 ? true : undefined));
     const run = driver.paths.zoneRun(project, 'orphan-stop');
     const sup = Number(/supervisor_pid=(\d+)/.exec(readFileSync(`${run}/state`, 'utf8'))?.[1]);
     // what stop does before it waits, and then zonectl is gone: no SIGKILL from it
