@@ -21,7 +21,8 @@ function compile(name) {
   } catch {
     cachedData = undefined; // no cache yet: V8 compiles from source
   }
-  return new vm.Script(readFileSync(filename, 'utf8'), { filename, cachedData }).runInThisContext();
+  // ASCII only (scripts/bundle.mjs escapes the rest): latin1 is a plain copy, no UTF-8 decoding
+  return new vm.Script(readFileSync(filename, 'latin1'), { filename, cachedData }).runInThisContext();
 }
 
 const { load } = compile('zonectl')(root, createRequire(join(root, 'dist', 'zonectl.js')), pathToFileURL, compile);
