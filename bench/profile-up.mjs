@@ -2,7 +2,7 @@
 // Where one `up` spends its time, phase by phase and step by step, in-process (the built
 // modules under dist/, the real host): load + createHost, lock, observe, plan, and each
 // execute step (from the executor's own step events), then the same for down.
-// Usage: node bench/profile-up.mjs [-f PROJECT_DIR] [ROUNDS]   (default: the cold-start project)
+// Usage: node bench/profile-up.mjs [-f PROJECT_DIR] [--timeline] [ROUNDS]   (default: the cold-start project)
 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,7 +63,7 @@ export async function profileUp(dir, { removing = false } = {}) {
     prev = t;
     return r;
   });
-  return { phases, steps: stepTimes, calls, total: prev - t0, plan };
+  return { phases, steps: stepTimes, calls, total: prev - t0, plan, t0 };
 }
 
 /** Wrap every method of the host's drivers so that each call's wall time is recorded. */
@@ -78,8 +78,8 @@ function timeDrivers(host, calls) {
         obj[name] = function (...args) {
           const t = performance.now();
           const r = fn.apply(this, args);
-          if (r && typeof r.then === 'function') return r.finally(() => calls.push([`${kind}.${name}`, performance.now() - t]));
-          calls.push([`${kind}.${name}`, performance.now() - t]);
+          if (r && typeof r.then === 'function') return r.finally(() => calls.push([`${kind}.${name}`, performance.now() - t, t]));
+          calls.push([`${kind}.${name}`, performance.now() - t, t]);
           return r;
         };
       }
@@ -88,7 +88,7 @@ function timeDrivers(host, calls) {
   const facts = host.facts;
   host.facts = () => {
     const t = performance.now();
-    return facts().finally(() => calls.push(['host.facts', performance.now() - t]));
+    return facts().finally(() => calls.push(['host.facts', performance.now() - t, t]));
   };
 }
 
@@ -103,6 +103,8 @@ function sumCalls(calls) {
 
 if (isMain(import.meta.url)) {
   const args = process.argv.slice(2);
+  const wantTimeline = args.includes('--timeline');
+  if (wantTimeline) args.splice(args.indexOf('--timeline'), 1);
   const fi = args.indexOf('-f');
   const rounds = Number(args.filter((a, i) => i !== fi && i !== fi + 1)[0] ?? 5);
   await main('profile-up', async () => {
@@ -110,8 +112,10 @@ if (isMain(import.meta.url)) {
     onCleanup(() => downProject(dir));
     const acc = new Map();
     const add = (k, v) => (acc.get(k) ?? acc.set(k, []).get(k)).push(v);
+    let timeline;
     for (let i = 0; i < rounds; i++) {
       const up = await profileUp(dir);
+      if (wantTimeline) timeline = up;
       for (const [k, v] of up.phases) add(`up   ${k}`, v);
       for (const [k, v] of up.steps) add(`up     ${k}`, v);
       add('up   TOTAL', up.total);
@@ -125,6 +129,13 @@ if (isMain(import.meta.url)) {
       for (const [k, v] of down.steps) add(`down   ${k}`, v);
       add('down TOTAL', down.total);
       for (const [k, v] of sumCalls(down.calls)) add(`down call ${k}`, v);
+    }
+    if (timeline) {
+      // the last round's up: every driver call that took 0.5 ms or more, from..to since the start
+      console.log('timeline of the last up (ms since load; driver calls of 0.5 ms or more):');
+      for (const [k, d, t] of timeline.calls.filter((c) => c[1] >= 0.5).sort((a, b) => a[2] - b[2])) {
+        console.log(`  ${fmt(t - timeline.t0).padStart(6)} .. ${fmt(t + d - timeline.t0).padStart(6)}  ${k}`);
+      }
     }
     console.log(`median over ${rounds} rounds (in-process, so no node start-up):`);
     for (const [k, xs] of acc) console.log(`  ${k.padEnd(70)} ${fmt(stats(xs).median).padStart(8)} ms`);

@@ -5,7 +5,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 
-import { pidfdReap, pidfdWait, spawnProcess } from '../native/index.js';
+import { SysError, pidfdReap, pidfdWait, spawnProcess } from '../native/index.js';
 
 export interface ProgramOutput {
   code: number;
@@ -48,6 +48,17 @@ function feed(fd: number, input: string): void {
   s.end(input);
 }
 
+/** Its exit code. A program whose output has ended has mostly exited already: reaped at once, without a wait on the thread pool. */
+async function reap(pidfd: number): Promise<number> {
+  try {
+    return pidfdReap(pidfd);
+  } catch (e) {
+    if (!(e instanceof SysError && e.code === 'EAGAIN')) throw e;
+  }
+  await pidfdWait(pidfd, -1);
+  return pidfdReap(pidfd);
+}
+
 export function runProgram(path: string, args: readonly string[], opts: ProgramRunOptions = {}): ProgramRun {
   const piped = !opts.inherit;
   const stdinMode = opts.inherit ? 'inherit' : opts.input !== undefined || opts.hold ? 'pipe' : 'null';
@@ -66,8 +77,7 @@ export function runProgram(path: string, args: readonly string[], opts: ProgramR
   const done = (async (): Promise<ProgramOutput> => {
     try {
       const [out, err] = piped ? await Promise.all([drain(child.stdout), drain(child.stderr)]) : [Buffer.alloc(0), Buffer.alloc(0)];
-      await pidfdWait(child.pidfd, -1);
-      return { code: pidfdReap(child.pidfd), stdout: out.toString('utf8'), stderr: err.toString('utf8') };
+      return { code: await reap(child.pidfd), stdout: out.toString('utf8'), stderr: err.toString('utf8') };
     } finally {
       closeStdin();
       closeSync(child.pidfd);

@@ -15,7 +15,7 @@
 // one segment also traverse the inet forward hook, with iif = oif = the bridge. Every rule
 // below therefore compares both sides, so that traffic staying on one segment is never hit.
 
-import { access, constants, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bridgeName } from '../../model/names.js';
 import { NFPROTO_INET, nftTableHandle } from '../../native/net.js';
@@ -93,7 +93,7 @@ export class NftTables {
   async binary(): Promise<string | null> {
     for (const p of this.candidates) {
       try {
-        await access(p, constants.X_OK);
+        accessSync(p, constants.X_OK);
         return p;
       } catch {
         // not at this path: try the next
@@ -130,14 +130,20 @@ export class NftTables {
     }
     const file = this.rulesFile(project);
     // .tmp: left by a writer killed before its rename
-    await Promise.all([file, `${file}.tmp`].map((f) => rm(f, { force: true }).catch((cause: unknown) => {
-      throw new HostError(`remove ${f}`, { cause, path: f });
-    })));
+    for (const f of [file, `${file}.tmp`]) {
+      try {
+        rmSync(f, { force: true });
+      } catch (cause) {
+        throw new HostError(`remove ${f}`, { cause, path: f });
+      }
+    }
     // The directory is the project's; it goes only if this file was all that was in it.
-    await rmdir(join(this.runDir, project)).catch((cause: unknown) => {
+    try {
+      rmdirSync(join(this.runDir, project));
+    } catch (cause) {
       const code = errnoCode(cause);
       if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw new HostError(`remove ${join(this.runDir, project)}`, { cause });
-    });
+    }
   }
 
   /** The kernel's handle of the project's table, or null when there is none. */
@@ -154,7 +160,7 @@ export class NftTables {
     const file = this.rulesFile(project);
     let recorded: string;
     try {
-      recorded = await readFile(file, 'utf8');
+      recorded = readFileSync(file, 'utf8');
     } catch (cause) {
       if (errnoCode(cause) === 'ENOENT') return null;
       throw new HostError(`read ${file}`, { cause, path: file });
@@ -164,15 +170,15 @@ export class NftTables {
     return head !== null && Number(head[1]) === handle ? recorded.slice(nl + 1) : null;
   }
 
-  /** Written only once nft has succeeded: `# handle N`, then the text. */
+  /** Written only once nft has succeeded: `# handle N`, then the text. Synchronously, like every record on /run (state/store.ts). */
   private async record(project: string, text: string): Promise<void> {
     const handle = await this.handle(project);
     if (handle === null) return; // gone already (a concurrent remove): nothing to remember
     const file = this.rulesFile(project);
     try {
-      await mkdir(join(this.runDir, project), { recursive: true, mode: 0o755 });
-      await writeFile(`${file}.tmp`, `# handle ${handle}\n${text}`, { mode: 0o644 });
-      await rename(`${file}.tmp`, file);
+      mkdirSync(join(this.runDir, project), { recursive: true, mode: 0o755 });
+      writeFileSync(`${file}.tmp`, `# handle ${handle}\n${text}`, { mode: 0o644 });
+      renameSync(`${file}.tmp`, file);
     } catch (cause) {
       throw new HostError(`write ${file}`, { cause, path: file });
     }
