@@ -3,6 +3,8 @@
 #include <napi.h>
 #include <sys/mount.h>
 
+#include <thread>
+
 #include "lock.h"
 #include "mount.h"
 #include "net_addon.h"
@@ -161,6 +163,49 @@ Napi::Value PidfdReap(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), code);
 }
 
+// collect(pidfd, stdin, input, stdout, stderr): a Promise of {code, stdout, stderr} (Buffers)
+// once the child has exited and closed its pipes; see collect_. The descriptors (-1: none) are
+// the thread's from now on; the pidfd stays the caller's, to close once this settles.
+Napi::Value Collect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t fds[4];
+  const char* names[4] = {"pidfd", "stdin", "stdout", "stderr"};
+  const size_t at[4] = {0, 1, 3, 4};
+  for (int i = 0; i < 4; i++)
+    if (!ArgInt(info, at[i], names[i], fds[i])) return env.Undefined();
+  struct Job {
+    Napi::Promise::Deferred deferred;
+    std::string input;
+    Collected result;
+    SysError err;
+  };
+  auto* job = new Job{Napi::Promise::Deferred::New(env), {}, {}, {}};
+  if (info[2].IsBuffer()) {
+    auto b = info[2].As<Napi::Buffer<char>>();
+    job->input.assign(b.Data(), b.Length());
+  }
+  Napi::Promise promise = job->deferred.Promise();
+  // keeps the event loop alive until the thread has called back
+  auto tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "zonectl.collect", 0, 1);
+  std::thread([tsfn, job, fds]() mutable {
+    collect_(fds[0], fds[1], job->input, fds[2], fds[3], job->result, job->err);
+    tsfn.BlockingCall(job, [](Napi::Env env, Napi::Function, Job* j) {
+      if (j->err.failed()) {
+        j->deferred.Reject(ToJsError(env, j->err).Value());
+      } else {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("code", j->result.code);
+        o.Set("stdout", Napi::Buffer<char>::Copy(env, j->result.out.data(), j->result.out.size()));
+        o.Set("stderr", Napi::Buffer<char>::Copy(env, j->result.err.data(), j->result.err.size()));
+        j->deferred.Resolve(o);
+      }
+      delete j;
+    });
+    tsfn.Release();
+  }).detach();
+  return promise;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -169,6 +214,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("pidfdReap", Napi::Function::New(env, PidfdReap));
+  exports.Set("collect", Napi::Function::New(env, Collect));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("mountTmpfs", Napi::Function::New(env, MountTmpfs));
   exports.Set("tryFlock", Napi::Function::New(env, TryFlock));

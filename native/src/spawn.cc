@@ -1,6 +1,7 @@
 #include "spawn.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -107,6 +108,57 @@ int pidfd_reap_(int pidfd, SysError& e) {
     return e.set("waitid", std::to_string(pidfd), "fd");
   }
   return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+int collect_(int pidfd, int in, const std::string& input, int out_fd, int err_fd, Collected& out, SysError& e) {
+  UniqueFd fds[3] = {UniqueFd(in), UniqueFd(out_fd), UniqueFd(err_fd)};
+  std::string* sink[3] = {nullptr, &out.out, &out.err};
+  size_t written = 0;
+  if (fds[0].get() >= 0 && input.empty()) fds[0].reset();
+  // non-blocking: a write of the whole input must not wait while the child waits on its output
+  for (auto& f : fds)
+    if (f.get() >= 0) ::fcntl(f.get(), F_SETFL, ::fcntl(f.get(), F_GETFL) | O_NONBLOCK);
+  bool exited = false;
+  char buf[65536];
+  while (!exited || fds[1].get() >= 0 || fds[2].get() >= 0) {
+    struct pollfd p[4];
+    int which[4], n = 0;
+    for (int i = 0; i < 3; i++) {
+      if (fds[i].get() < 0) continue;
+      p[n] = {fds[i].get(), static_cast<short>(i == 0 ? POLLOUT : POLLIN), 0};
+      which[n++] = i;
+    }
+    if (!exited) {
+      p[n] = {pidfd, POLLIN, 0};
+      which[n++] = 3;
+    }
+    if (::poll(p, static_cast<nfds_t>(n), -1) < 0) {
+      if (errno == EINTR) continue;
+      return e.set("poll", std::to_string(pidfd), "fd");
+    }
+    for (int k = 0; k < n; k++) {
+      if (p[k].revents == 0) continue;
+      int i = which[k];
+      if (i == 3) {
+        exited = true;
+      } else if (i == 0) {
+        // a child that exits without reading its input: EPIPE (Node ignores SIGPIPE), and its
+        // exit status says the rest
+        ssize_t w = ::write(fds[0].get(), input.data() + written, input.size() - written);
+        if (w < 0 && errno != EINTR && errno != EAGAIN) fds[0].reset();
+        if (w > 0 && (written += static_cast<size_t>(w)) == input.size()) fds[0].reset();
+      } else {
+        ssize_t r = ::read(fds[i].get(), buf, sizeof buf);
+        if (r > 0) sink[i]->append(buf, static_cast<size_t>(r));
+        else if (r == 0 || (errno != EINTR && errno != EAGAIN)) fds[i].reset();
+      }
+    }
+  }
+  fds[0].reset();
+  int code = pidfd_reap_(pidfd, e);
+  if (code < 0) return -1;
+  out.code = code;
+  return 0;
 }
 
 }  // namespace zonectl

@@ -27,4 +27,17 @@ int spawn_(const std::string& path, const std::vector<std::string>& argv, const 
 // -1 with `e` filled when it has not exited (WNOHANG) or cannot be waited for.
 int pidfd_reap_(int pidfd, SysError& e);
 
+// What a finished child gave: its exit code (as pidfd_reap_), and all it wrote to the pipes.
+struct Collected {
+  int code = -1;
+  std::string out, err;
+};
+
+// Until the child has exited and closed its stdout and stderr: writes `input` to `in` (then
+// closes it), reads `out_fd` and `err_fd` to their end (then closes them), and reaps the child.
+// Any fd may be -1 (not piped, or kept by the caller). Blocks: run it on a thread of its own,
+// never on libuv's pool, where a child that waits for the caller (start --go) would hold a
+// thread the caller needs.
+int collect_(int pidfd, int in, const std::string& input, int out_fd, int err_fd, Collected& out, SysError& e);
+
 }  // namespace zonectl

@@ -1,11 +1,10 @@
 // Running a program (the zone helper, nft): spawned through the addon (posix_spawn, no fork of
-// Node, and node:child_process is never loaded), its output collected on the event loop, its exit
-// read through a pidfd.
+// Node), its input written, its output read and its exit reaped by a native thread of its own
+// (collect). Neither node:child_process nor node:net is loaded, and no stream is made per run.
 
 import { closeSync, writeSync } from 'node:fs';
-import { Socket } from 'node:net';
 
-import { SysError, pidfdReap, pidfdWait, spawnProcess } from '../native/index.js';
+import { collect, spawnProcess } from '../native/index.js';
 
 export interface ProgramOutput {
   code: number;
@@ -31,53 +30,24 @@ export interface ProgramRunOptions {
   hold?: boolean;
 }
 
-function drain(fd: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const s = new Socket({ fd, readable: true, writable: false });
-    const chunks: Buffer[] = [];
-    s.on('data', (b: Buffer) => chunks.push(b));
-    s.once('error', reject);
-    s.once('close', () => resolve(Buffer.concat(chunks)));
-  });
-}
-
-function feed(fd: number, input: string): void {
-  const s = new Socket({ fd, readable: false, writable: true });
-  // a command that exits without reading its input: EPIPE here, its exit status says the rest
-  s.on('error', () => {});
-  s.end(input);
-}
-
-/** Its exit code. A program whose output has ended has mostly exited already: reaped at once, without a wait on the thread pool. */
-async function reap(pidfd: number): Promise<number> {
-  try {
-    return pidfdReap(pidfd);
-  } catch (e) {
-    if (!(e instanceof SysError && e.code === 'EAGAIN')) throw e;
-  }
-  await pidfdWait(pidfd, -1);
-  return pidfdReap(pidfd);
-}
-
 export function runProgram(path: string, args: readonly string[], opts: ProgramRunOptions = {}): ProgramRun {
   const piped = !opts.inherit;
   const stdinMode = opts.inherit ? 'inherit' : opts.input !== undefined || opts.hold ? 'pipe' : 'null';
   const child = spawnProcess(path, [path, ...args], [stdinMode, piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit']);
-  let stdin = child.stdin;
+  // with input, stdin is the collecting thread's; held, it stays ours for send() and close()
+  const feeding = opts.input !== undefined;
+  let stdin = feeding ? -1 : child.stdin;
   const closeStdin = (): void => {
     if (stdin < 0) return;
     const fd = stdin;
     stdin = -1;
     closeSync(fd);
   };
-  if (opts.input !== undefined) {
-    feed(stdin, opts.input);
-    stdin = -1; // the socket owns it now
-  }
+  const input = feeding ? Buffer.from(opts.input ?? '') : undefined;
   const done = (async (): Promise<ProgramOutput> => {
     try {
-      const [out, err] = piped ? await Promise.all([drain(child.stdout), drain(child.stderr)]) : [Buffer.alloc(0), Buffer.alloc(0)];
-      return { code: await reap(child.pidfd), stdout: out.toString('utf8'), stderr: err.toString('utf8') };
+      const r = await collect(child.pidfd, feeding ? child.stdin : -1, input, child.stdout, child.stderr);
+      return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
     } finally {
       closeStdin();
       closeSync(child.pidfd);

@@ -91,6 +91,7 @@ export interface SpawnedProcess {
 interface Addon {
   spawn(path: string, argv: readonly string[], stdio: readonly StdioMode[]): SpawnedProcess;
   pidfdReap(pidfd: number): number;
+  collect(pidfd: number, stdin: number, input: Buffer | undefined, stdout: number, stderr: number): Promise<Collected>;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
@@ -134,6 +135,22 @@ async function callAsync<T>(f: (a: Addon) => Promise<T>): Promise<T> {
  */
 export function spawnProcess(path: string, argv: readonly string[], stdio: readonly [StdioMode, StdioMode, StdioMode]): SpawnedProcess {
   return call((a) => a.spawn(path, argv, stdio));
+}
+
+/** What a finished child gave (collect). */
+export interface Collected {
+  code: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/**
+ * On a thread of its own: writes `input` to `stdin` (then closes it), reads `stdout` and
+ * `stderr` to their end, and reaps the child once it has exited. The descriptors (-1: none)
+ * are the thread's from now on; `pidfd` stays the caller's, to close once this has settled.
+ */
+export function collect(pidfd: number, stdin: number, input: Buffer | undefined, stdout: number, stderr: number): Promise<Collected> {
+  return callAsync((a) => a.collect(pidfd, stdin, input, stdout, stderr));
 }
 
 /** The exit code of an exited child (128 + N when signal N ended it), reaped through its pidfd. */

@@ -191,14 +191,14 @@ export class KernelNetDriver implements NetDriver {
       hostEnd = undefined;
     }
     let zoneName = peer?.name;
+    // Host side (one batch, the pair first when it is new): owner tag, no IPv6, on the bridge,
+    // anti-spoofing, shaping toward the zone.
+    const hostOps: NetOp[] = [];
     if (!hostEnd) {
       zoneName = zoneIfname(network.name, new Set(inside.links.map((l) => l.name)));
-      await run(null, [{ op: 'link_add_veth', name: hv, peer: zoneName, peerNetns: netns, peerMac: att.mac }], what);
+      hostOps.push({ op: 'link_add_veth', name: hv, peer: zoneName, peerNetns: netns, peerMac: att.mac });
     }
-
-    // Host side: owner tag, no IPv6, on the bridge, anti-spoofing, shaping toward the zone.
     const br = bridgeName(project, network.name);
-    const hostOps: NetOp[] = [];
     if (!hostEnd || hostEnd.alias !== vethAlias(project, zone, network.name)) hostOps.push({ op: 'link_set_alias', name: hv, alias: vethAlias(project, zone, network.name) });
     if (!hostEnd) hostOps.push(noIpv6(hv));
     const brLink = host.link(br);
