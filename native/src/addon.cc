@@ -110,7 +110,7 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
 // spawn(path, argv, stdio): { pid, pidfd, stdin, stdout, stderr } — posix_spawn, no fork of
 // this process. stdio: three of 'inherit' | 'null' | 'pipe'; a piped descriptor is returned
 // as our end (stdin: write end), the others as -1. The caller closes them all and reaps the
-// child with pidfdReap once pidfdWait says it exited.
+// child with collect.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path;
@@ -151,16 +151,6 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   o.Set("stdout", s.fds[1]);
   o.Set("stderr", s.fds[2]);
   return o;
-}
-
-// pidfdReap(pidfd): number — the exit code (128 + signal) of an exited child.
-Napi::Value PidfdReap(const Napi::CallbackInfo& info) {
-  int32_t fd;
-  if (!ArgInt(info, 0, "pidfd", fd)) return info.Env().Undefined();
-  SysError e;
-  int code = pidfd_reap_(fd, e);
-  if (code < 0) return Throw(info.Env(), e);
-  return Napi::Number::New(info.Env(), code);
 }
 
 // collect(pidfd, stdin, input, stdout, stderr): a Promise of {code, stdout, stderr} (Buffers)
@@ -213,7 +203,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
-  exports.Set("pidfdReap", Napi::Function::New(env, PidfdReap));
   exports.Set("collect", Napi::Function::New(env, Collect));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("mountTmpfs", Napi::Function::New(env, MountTmpfs));

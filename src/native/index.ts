@@ -90,7 +90,6 @@ export interface SpawnedProcess {
 
 interface Addon {
   spawn(path: string, argv: readonly string[], stdio: readonly StdioMode[]): SpawnedProcess;
-  pidfdReap(pidfd: number): number;
   collect(pidfd: number, stdin: number, input: Buffer | undefined, stdout: number, stderr: number): Promise<Collected>;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
@@ -131,7 +130,7 @@ async function callAsync<T>(f: (a: Addon) => Promise<T>): Promise<T> {
 /**
  * Start `path` with posix_spawn (no fork of this process: the main thread does not copy Node's
  * page tables) with default signal dispositions and no descriptor above 2. Every descriptor
- * returned is ours to close; reap the child with pidfdReap once pidfdWait says it exited.
+ * returned is ours to close; collect() reaps the child.
  */
 export function spawnProcess(path: string, argv: readonly string[], stdio: readonly [StdioMode, StdioMode, StdioMode]): SpawnedProcess {
   return call((a) => a.spawn(path, argv, stdio));
@@ -151,11 +150,6 @@ export interface Collected {
  */
 export function collect(pidfd: number, stdin: number, input: Buffer | undefined, stdout: number, stderr: number): Promise<Collected> {
   return callAsync((a) => a.collect(pidfd, stdin, input, stdout, stderr));
-}
-
-/** The exit code of an exited child (128 + N when signal N ended it), reaped through its pidfd. */
-export function pidfdReap(pidfd: number): number {
-  return call((a) => a.pidfdReap(pidfd));
 }
 
 /** A pidfd for `pid` (O_CLOEXEC); close it with `fs.closeSync`. */
