@@ -1,7 +1,11 @@
 // The addon's JS surface: each export checks its arguments, then either does one non-blocking
 // system call or queues a PromiseWorker. Nothing here decides policy.
 #include <napi.h>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <unistd.h>
+
+#include <memory>
 
 #include <thread>
 
@@ -107,93 +111,113 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
       [](Napi::Env env, const int&) { return env.Undefined(); });
 }
 
-// spawn(path, argv, stdio): { pid, pidfd, stdin, stdout, stderr } — posix_spawn, no fork of
-// this process. stdio: three of 'inherit' | 'null' | 'pipe'; a piped descriptor is returned
-// as our end (stdin: write end), the others as -1. The caller closes them all and reaps the
-// child with collect.
-Napi::Value Spawn(const Napi::CallbackInfo& info) {
+// run(path, argv, stdio, input): { stdin, done } — starts `path` and collects it, both on a
+// thread of its own: posix_spawn (no fork of Node; its vfork waits for the child's exec, which
+// must not stall the event loop) and then collect_. stdio: three of 'inherit' | 'null' |
+// 'pipe'. A piped stdin is fed `input` (a Buffer) by the thread, or without one returned as
+// `stdin` (our write end, ours to close); -1 otherwise. `done`: a Promise of {code, stdout,
+// stderr} (Buffers) once the child has exited and closed its pipes; it rejects with a SysError
+// when the child cannot be started.
+Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path;
-  if (!ArgString(info, 0, "path", path)) return env.Undefined();
+  struct Job {
+    explicit Job(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+    Napi::Promise::Deferred deferred;
+    std::string path;
+    std::vector<std::string> argv;
+    int child[3] = {-1, -1, -1};  // the child's ends (or our 0-2 for inherit)
+    bool close_child[3] = {false, false, false};
+    int feed = -1, out = -1, err = -1;  // our ends the thread reads and writes
+    std::string input;
+    Collected result;
+    SysError error;
+  };
+  auto job = std::make_unique<Job>(env);
+  if (!ArgString(info, 0, "path", job->path)) return env.Undefined();
   if (info.Length() < 3 || !info[1].IsArray() || !info[2].IsArray()) {
     Napi::TypeError::New(env, "argv and stdio must be arrays").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   Napi::Array a = info[1].As<Napi::Array>();
-  std::vector<std::string> argv;
   for (uint32_t i = 0; i < a.Length(); i++) {
     Napi::Value v = a.Get(i);
     if (!v.IsString()) {
       Napi::TypeError::New(env, "argv must hold strings").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    argv.push_back(v.As<Napi::String>().Utf8Value());
+    job->argv.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  bool feeding = info.Length() > 3 && info[3].IsBuffer();
+  if (feeding) {
+    auto b = info[3].As<Napi::Buffer<char>>();
+    job->input.assign(b.Data(), b.Length());
   }
   Napi::Array st = info[2].As<Napi::Array>();
-  Stdio stdio[3];
+  UniqueFd ours[3], theirs[3];
   for (uint32_t i = 0; i < 3; i++) {
     std::string m = i < st.Length() && st.Get(i).IsString() ? st.Get(i).As<Napi::String>().Utf8Value() : "";
-    if (m == "inherit") stdio[i] = Stdio::kInherit;
-    else if (m == "null") stdio[i] = Stdio::kNull;
-    else if (m == "pipe") stdio[i] = Stdio::kPipe;
-    else {
+    if (m == "inherit") {
+      job->child[i] = static_cast<int>(i);
+    } else if (m == "pipe") {
+      int p[2];
+      if (pipe2(p, O_CLOEXEC) < 0) {
+        SysError e;
+        e.set("pipe2", job->path);
+        return Throw(env, e);
+      }
+      // stdin: the child reads, we write; stdout and stderr the other way round
+      ours[i].reset(i == 0 ? p[1] : p[0]);
+      theirs[i].reset(i == 0 ? p[0] : p[1]);
+    } else if (m != "null") {
       Napi::TypeError::New(env, "stdio must hold three of inherit, null, pipe").ThrowAsJavaScriptException();
       return env.Undefined();
     }
   }
-  Spawned s;
-  SysError e;
-  if (spawn_(path, argv, stdio, s, e) < 0) return Throw(env, e);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("pid", s.pid);
-  o.Set("pidfd", s.pidfd);
-  o.Set("stdin", s.fds[0]);
-  o.Set("stdout", s.fds[1]);
-  o.Set("stderr", s.fds[2]);
-  return o;
-}
-
-// collect(pidfd, stdin, input, stdout, stderr): a Promise of {code, stdout, stderr} (Buffers)
-// once the child has exited and closed its pipes; see collect_. The descriptors (-1: none) are
-// the thread's from now on; the pidfd stays the caller's, to close once this settles.
-Napi::Value Collect(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t fds[4];
-  const char* names[4] = {"pidfd", "stdin", "stdout", "stderr"};
-  const size_t at[4] = {0, 1, 3, 4};
-  for (int i = 0; i < 4; i++)
-    if (!ArgInt(info, at[i], names[i], fds[i])) return env.Undefined();
-  struct Job {
-    Napi::Promise::Deferred deferred;
-    std::string input;
-    Collected result;
-    SysError err;
-  };
-  auto* job = new Job{Napi::Promise::Deferred::New(env), {}, {}, {}};
-  if (info[2].IsBuffer()) {
-    auto b = info[2].As<Napi::Buffer<char>>();
-    job->input.assign(b.Data(), b.Length());
+  int held = -1;
+  if (ours[0].valid()) {
+    if (feeding) job->feed = ours[0].release();
+    else held = ours[0].release();
+  }
+  job->out = ours[1].release();
+  job->err = ours[2].release();
+  for (int i = 0; i < 3; i++) {
+    if (!theirs[i].valid()) continue;
+    job->child[i] = theirs[i].release();
+    job->close_child[i] = true;
   }
   Napi::Promise promise = job->deferred.Promise();
   // keeps the event loop alive until the thread has called back
-  auto tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "zonectl.collect", 0, 1);
-  std::thread([tsfn, job, fds]() mutable {
-    collect_(fds[0], fds[1], job->input, fds[2], fds[3], job->result, job->err);
-    tsfn.BlockingCall(job, [](Napi::Env env, Napi::Function, Job* j) {
-      if (j->err.failed()) {
-        j->deferred.Reject(ToJsError(env, j->err).Value());
+  auto tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "zonectl.run", 0, 1);
+  std::thread([tsfn, j = job.release()]() mutable {
+    Spawned s;
+    int rc = spawn_(j->path, j->argv, j->child, s, j->error);
+    for (int i = 0; i < 3; i++)
+      if (j->close_child[i]) ::close(j->child[i]);
+    if (rc == 0) {
+      collect_(s.pidfd, j->feed, j->input, j->out, j->err, j->result, j->error);
+      ::close(s.pidfd);
+    } else {
+      for (int fd : {j->feed, j->out, j->err})
+        if (fd >= 0) ::close(fd);
+    }
+    tsfn.BlockingCall(j, [](Napi::Env env, Napi::Function, Job* job) {
+      if (job->error.failed()) {
+        job->deferred.Reject(ToJsError(env, job->error).Value());
       } else {
         Napi::Object o = Napi::Object::New(env);
-        o.Set("code", j->result.code);
-        o.Set("stdout", Napi::Buffer<char>::Copy(env, j->result.out.data(), j->result.out.size()));
-        o.Set("stderr", Napi::Buffer<char>::Copy(env, j->result.err.data(), j->result.err.size()));
-        j->deferred.Resolve(o);
+        o.Set("code", job->result.code);
+        o.Set("stdout", Napi::Buffer<char>::Copy(env, job->result.out.data(), job->result.out.size()));
+        o.Set("stderr", Napi::Buffer<char>::Copy(env, job->result.err.data(), job->result.err.size()));
+        job->deferred.Resolve(o);
       }
-      delete j;
+      delete job;
     });
     tsfn.Release();
   }).detach();
-  return promise;
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("stdin", held);
+  r.Set("done", promise);
+  return r;
 }
 
 }  // namespace
@@ -202,8 +226,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
-  exports.Set("spawn", Napi::Function::New(env, Spawn));
-  exports.Set("collect", Napi::Function::New(env, Collect));
+  exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("mountTmpfs", Napi::Function::New(env, MountTmpfs));
   exports.Set("tryFlock", Napi::Function::New(env, TryFlock));

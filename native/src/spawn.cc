@@ -38,24 +38,13 @@ class Attr {
 
 }  // namespace
 
-int spawn_(const std::string& path, const std::vector<std::string>& argv, const Stdio (&stdio)[3],
-           Spawned& out, SysError& e) {
-  UniqueFd ours[3], theirs[3];
-  for (int i = 0; i < 3; i++) {
-    if (stdio[i] != Stdio::kPipe) continue;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) return e.set("pipe2", path);
-    // stdin: the child reads, we write; stdout and stderr the other way round
-    ours[i].reset(i == 0 ? p[1] : p[0]);
-    theirs[i].reset(i == 0 ? p[0] : p[1]);
-  }
+int spawn_(const std::string& path, const std::vector<std::string>& argv, const int (&fds)[3], Spawned& out,
+           SysError& e) {
   FileActions fa;
   for (int i = 0; i < 3; i++) {
-    int rc = 0;
-    if (stdio[i] == Stdio::kPipe) rc = posix_spawn_file_actions_adddup2(fa.get(), theirs[i].get(), i);
-    // onto itself: clears FD_CLOEXEC (glibc >= 2.29), which our own 0-2 may carry
-    else if (stdio[i] == Stdio::kInherit) rc = posix_spawn_file_actions_adddup2(fa.get(), i, i);
-    else if (stdio[i] == Stdio::kNull) rc = posix_spawn_file_actions_addopen(fa.get(), i, "/dev/null", O_RDWR, 0);
+    // onto itself (an inherited 0-2): clears FD_CLOEXEC (glibc >= 2.29), which Node may have set
+    int rc = fds[i] >= 0 ? posix_spawn_file_actions_adddup2(fa.get(), fds[i], i)
+                         : posix_spawn_file_actions_addopen(fa.get(), i, "/dev/null", O_RDWR, 0);
     if (rc != 0) {
       errno = rc;
       return e.set("posix_spawn_file_actions", path);
@@ -95,7 +84,6 @@ int spawn_(const std::string& path, const std::vector<std::string>& argv, const 
   }
   out.pid = pid;
   out.pidfd = pidfd;
-  for (int i = 0; i < 3; i++) out.fds[i] = ours[i].release();
   return 0;
 }
 

@@ -9,19 +9,16 @@
 
 namespace zonectl {
 
-// What a standard descriptor of the child is connected to.
-enum class Stdio { kInherit, kNull, kPipe };
-
 struct Spawned {
   int pid = -1;
-  int pidfd = -1;         // CLOEXEC; the caller closes it (after reaping)
-  int fds[3] = {-1, -1, -1};  // our ends of kPipe descriptors (stdin: write end), CLOEXEC, blocking
+  int pidfd = -1;  // CLOEXEC; the caller closes it (after reaping)
 };
 
-// Spawn `path` with `argv` (argv[0] included) and the caller's environment. The child gets
-// default signal dispositions, an empty signal mask and no descriptor above 2.
-int spawn_(const std::string& path, const std::vector<std::string>& argv, const Stdio (&stdio)[3],
-           Spawned& out, SysError& e);
+// Spawn `path` with `argv` (argv[0] included) and the caller's environment. Descriptor i of the
+// child is `fds[i]` (the same number: inherited, its FD_CLOEXEC cleared), or /dev/null for -1.
+// The child gets default signal dispositions, an empty signal mask and no descriptor above 2.
+int spawn_(const std::string& path, const std::vector<std::string>& argv, const int (&fds)[3], Spawned& out,
+           SysError& e);
 
 // Reap an exited child through its pidfd: its exit code, or 128 + the signal that ended it.
 // -1 with `e` filled when it has not exited (WNOHANG) or cannot be waited for.

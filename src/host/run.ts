@@ -1,10 +1,10 @@
-// Running a program (the zone helper, nft): spawned through the addon (posix_spawn, no fork of
-// Node), its input written, its output read and its exit reaped by a native thread of its own
-// (collect). Neither node:child_process nor node:net is loaded, and no stream is made per run.
+// Running a program (the zone helper, nft): started, fed, read and reaped by a native thread of
+// its own (startProcess: posix_spawn, no fork of Node). Neither node:child_process nor node:net
+// is loaded, no stream is made per run, and the event loop never waits for a child's exec.
 
 import { closeSync, writeSync } from 'node:fs';
 
-import { collect, spawnProcess } from '../native/index.js';
+import { startProcess } from '../native/index.js';
 
 export interface ProgramOutput {
   code: number;
@@ -33,24 +33,22 @@ export interface ProgramRunOptions {
 export function runProgram(path: string, args: readonly string[], opts: ProgramRunOptions = {}): ProgramRun {
   const piped = !opts.inherit;
   const stdinMode = opts.inherit ? 'inherit' : opts.input !== undefined || opts.hold ? 'pipe' : 'null';
-  const child = spawnProcess(path, [path, ...args], [stdinMode, piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit']);
-  // with input, stdin is the collecting thread's; held, it stays ours for send() and close()
-  const feeding = opts.input !== undefined;
-  let stdin = feeding ? -1 : child.stdin;
+  const input = opts.input === undefined ? undefined : Buffer.from(opts.input);
+  const child = startProcess(path, [path, ...args], [stdinMode, piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'], input);
+  // held (no input): stdin is ours for send() and close()
+  let stdin = child.stdin;
   const closeStdin = (): void => {
     if (stdin < 0) return;
     const fd = stdin;
     stdin = -1;
     closeSync(fd);
   };
-  const input = feeding ? Buffer.from(opts.input ?? '') : undefined;
   const done = (async (): Promise<ProgramOutput> => {
     try {
-      const r = await collect(child.pidfd, feeding ? child.stdin : -1, input, child.stdout, child.stderr);
+      const r = await child.done;
       return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
     } finally {
       closeStdin();
-      closeSync(child.pidfd);
     }
   })();
   return {

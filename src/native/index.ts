@@ -78,19 +78,23 @@ export function toSysError(e: unknown): unknown {
 /** What a standard descriptor of a spawned child is connected to. */
 export type StdioMode = 'inherit' | 'null' | 'pipe';
 
-/** A child started by spawnProcess: its pidfd, and our ends of its piped descriptors (-1 when not piped). */
-export interface SpawnedProcess {
-  pid: number;
-  pidfd: number;
-  /** The write end of the child's stdin. */
+/** What a finished child gave (startProcess). */
+export interface Collected {
+  code: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** A child started by startProcess. */
+export interface StartedProcess {
+  /** The write end of its stdin when piped without input (ours to close), else -1. */
   stdin: number;
-  stdout: number;
-  stderr: number;
+  /** Settles once it has exited and closed its stdout and stderr; rejects (SysError) when it cannot be started. */
+  done: Promise<Collected>;
 }
 
 interface Addon {
-  spawn(path: string, argv: readonly string[], stdio: readonly StdioMode[]): SpawnedProcess;
-  collect(pidfd: number, stdin: number, input: Buffer | undefined, stdout: number, stderr: number): Promise<Collected>;
+  run(path: string, argv: readonly string[], stdio: readonly StdioMode[], input: Buffer | undefined): StartedProcess;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
@@ -128,28 +132,14 @@ async function callAsync<T>(f: (a: Addon) => Promise<T>): Promise<T> {
 }
 
 /**
- * Start `path` with posix_spawn (no fork of this process: the main thread does not copy Node's
- * page tables) with default signal dispositions and no descriptor above 2. Every descriptor
- * returned is ours to close; collect() reaps the child.
+ * Start `path` and collect it, both on a native thread of its own: posix_spawn (no fork of this
+ * process; its vfork waits for the child's exec off the event loop), then its input written
+ * (`input`, to a piped stdin), its stdout and stderr read to their end, its exit reaped. The
+ * child gets default signal dispositions and no descriptor above 2.
  */
-export function spawnProcess(path: string, argv: readonly string[], stdio: readonly [StdioMode, StdioMode, StdioMode]): SpawnedProcess {
-  return call((a) => a.spawn(path, argv, stdio));
-}
-
-/** What a finished child gave (collect). */
-export interface Collected {
-  code: number;
-  stdout: Buffer;
-  stderr: Buffer;
-}
-
-/**
- * On a thread of its own: writes `input` to `stdin` (then closes it), reads `stdout` and
- * `stderr` to their end, and reaps the child once it has exited. The descriptors (-1: none)
- * are the thread's from now on; `pidfd` stays the caller's, to close once this has settled.
- */
-export function collect(pidfd: number, stdin: number, input: Buffer | undefined, stdout: number, stderr: number): Promise<Collected> {
-  return callAsync((a) => a.collect(pidfd, stdin, input, stdout, stderr));
+export function startProcess(path: string, argv: readonly string[], stdio: readonly [StdioMode, StdioMode, StdioMode], input?: Buffer): StartedProcess {
+  const started = call((a) => a.run(path, argv, stdio, input));
+  return { stdin: started.stdin, done: started.done.catch((e: unknown) => Promise.reject(toSysError(e))) };
 }
 
 /** A pidfd for `pid` (O_CLOEXEC); close it with `fs.closeSync`. */

@@ -1,11 +1,11 @@
-// Running a child through the addon (posix_spawn + pidfd): output, input, exit codes, stdio
+// Running a child through the addon (posix_spawn + pidfd, on a thread of its own): output, input, exit codes, stdio
 // inherited across a CLOEXEC parent descriptor, the held stdin of `start --go`. No root needed.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { runProgram } from '../../src/host/run.js';
-import { HELPER_PATH, SysError, spawnProcess } from '../../src/native/index.js';
+import { HELPER_PATH, SysError } from '../../src/native/index.js';
 
 describe('runProgram', () => {
   it('collects stdout and stderr and the exit code', async () => {
@@ -47,18 +47,16 @@ describe('runProgram', () => {
       const a = require(${JSON.stringify(join(dirname(HELPER_PATH), 'zonectl_native.node'))});
       const flags = require('node:fs').readFileSync('/proc/self/fdinfo/1', 'utf8');
       console.log('cloexec', (parseInt(/flags:\\s+(\\d+)/.exec(flags)[1], 8) & 0o2000000) !== 0);
-      a.spawn('/bin/echo', ['/bin/echo', 'child'], ['null', 'inherit', 'inherit']);`;
+      a.run('/bin/echo', ['/bin/echo', 'child'], ['null', 'inherit', 'inherit']);`;
     const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     expect(out.split('\n').filter((l) => l !== 'cloexec false')).toEqual(['parent', ...(out.includes('cloexec true') ? ['cloexec true'] : []), 'child', '']);
     expect(out).toContain('child\n');
   });
 
-  it('fails with a SysError for a missing executable', () => {
-    expect(() => spawnProcess('/no/such/helper', ['/no/such/helper'], ['null', 'pipe', 'pipe'])).toThrow(SysError);
-    try {
-      spawnProcess('/no/such/helper', ['/no/such/helper'], ['null', 'pipe', 'pipe']);
-    } catch (e) {
-      expect(e).toMatchObject({ code: 'ENOENT', syscall: 'posix_spawn' });
-    }
+  it('fails with a SysError for a missing executable', async () => {
+    const missing = runProgram('/no/such/helper', []).done;
+    await expect(missing).rejects.toBeInstanceOf(SysError);
+    await expect(missing).rejects.toMatchObject({ code: 'ENOENT', syscall: 'posix_spawn' });
   });
+
 });
