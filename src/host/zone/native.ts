@@ -2,7 +2,7 @@
 // fork or setns into pid/mount namespaces); this module prepares its files, reads its records
 // and signals through pidfds.
 
-import { closeSync, mkdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { chown, mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -18,6 +18,9 @@ import { readLogs } from './logs.js';
 import { ZonePaths } from './paths.js';
 import { type SupervisorRecord, isSameProcess, readRecord } from './record.js';
 import { encodeHelperSpec } from './spec.js';
+
+/** The files of a zone's run directory that a stop or a new start removes. */
+const RUN_FILES = ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp', 'stop_grace_ms', 'stop_grace_ms.tmp', 'restart', 'restart.tmp'];
 
 const DEFAULT_LOG = { maxBytes: 10 * 1024 * 1024, maxFiles: 3 };
 /** How long stop waits for the supervisor to record the exit after the zone is gone. */
@@ -203,9 +206,19 @@ export class NativeZoneDriver implements ZoneDriver {
     }
     if (!opts.keepNetns) await this.unpin(p.netns(project, zone));
     const run = p.zoneRun(project, zone);
-    for (const f of ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp', 'stop_grace_ms', 'stop_grace_ms.tmp', 'restart', 'restart.tmp']) rmSync(`${run}/${f}`, { force: true });
-    rmdirIfEmpty(p.rootfs(project, zone));
-    rmdirIfEmpty(run);
+    // one readdir: a zone that never ran (every zone of a first up) has no directory at all
+    let left: string[] | null;
+    try {
+      left = readdirSync(run);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      left = null;
+    }
+    if (left !== null) {
+      for (const f of RUN_FILES) if (left.includes(f)) rmSync(`${run}/${f}`, { force: true });
+      rmdirIfEmpty(p.rootfs(project, zone));
+      rmdirIfEmpty(run);
+    }
     if (opts.keepNetns) return;
     // Shared parents go only on stop: a start cleaning up while another zone of the project is
     // being made under them must not pull them away (seen at 8 starts at once: ENOTDIR).
