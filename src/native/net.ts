@@ -3,9 +3,9 @@
 // A batch of operations runs in one network namespace on one native thread, in order,
 // stopping at the first failure.
 import { createRequire } from 'node:module';
-import { constants } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { dirname, join } from 'node:path';
-import { HELPER_PATH, toSysError } from './index.js';
+import { HELPER_PATH, SysError, toSysError } from './index.js';
 
 /** One rtnetlink request (or a sysctl under /proc/sys/net of the namespace). */
 export type NetOp = (
@@ -105,6 +105,7 @@ export const TC_H_ROOT = 0xffffffff;
 
 interface NetAddon {
   netExec(netns: string | null, ops: object[]): Promise<unknown[]>;
+  netExecEach(netns: string[], ops: object[]): Promise<unknown[]>;
   antispoofProgram(mac: string, address: string, subnet: string | null, prefix: number): unknown;
   netnsPin(path: string): Promise<void>;
   nftTableHandle(family: number, name: string): Promise<number>;
@@ -224,11 +225,50 @@ export interface NetSnapshot {
   qdiscs: QdiscInfo[];
 }
 
-export async function netSnapshot(netns: string | null, parts: { routes?: boolean; qdiscs?: boolean } = {}): Promise<NetSnapshot> {
+export async function netSnapshot(netns: string | null, parts: SnapshotParts = {}): Promise<NetSnapshot> {
+  const ops = snapshotOps(parts);
+  return snapshotOf(await netExec(netns, ops), parts);
+}
+
+/**
+ * netSnapshot of each namespace in `netns`, as one call per CPU (a native thread that enters
+ * the namespaces one after the other) rather than a thread per namespace. A namespace that
+ * cannot be read gives its SysError in its place (ENOENT: no such pin).
+ */
+export async function netSnapshots(netns: readonly string[], parts: SnapshotParts = {}): Promise<(NetSnapshot | SysError)[]> {
+  if (netns.length === 0) return [];
+  const ops = snapshotOps(parts);
+  const size = Math.ceil(netns.length / availableParallelism());
+  const chunks: string[][] = [];
+  for (let i = 0; i < netns.length; i += size) chunks.push(netns.slice(i, i + size));
+  const out = await Promise.all(chunks.map(async (chunk) => {
+    try {
+      return await load().netExecEach(chunk, ops);
+    } catch (e) {
+      throw toSysError(e);
+    }
+  }));
+  return out.flat().map((r) => {
+    if (!(r instanceof Error)) return snapshotOf((r as unknown[]).map((v, i) => decode(ops[i]!.op, v)), parts);
+    const e = toSysError(r);
+    if (e instanceof SysError) return e;
+    throw e;
+  });
+}
+
+export interface SnapshotParts {
+  routes?: boolean;
+  qdiscs?: boolean;
+}
+
+function snapshotOps(parts: SnapshotParts): NetOp[] {
   const ops: NetOp[] = [{ op: 'link_dump' }, { op: 'addr_dump' }];
   if (parts.routes) ops.push({ op: 'route_dump' });
   if (parts.qdiscs) ops.push({ op: 'qdisc_dump' });
-  const r = await netExec(netns, ops);
+  return ops;
+}
+
+function snapshotOf(r: NetResult[], parts: SnapshotParts): NetSnapshot {
   let i = 2;
   return {
     links: r[0] as LinkInfo[],

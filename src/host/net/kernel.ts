@@ -12,7 +12,8 @@ import type { ObservedAttachment } from '../../model/actual.js';
 import { formatIpv4, gatewayOf, parseCidr, type Cidr } from '../../model/ipv4.js';
 import { bridgeName, IFNAME_PREFIX, vethHostName } from '../../model/names.js';
 import type { Bandwidth, Network } from '../../model/types.js';
-import { IFF_UP, netExec, netSnapshot, TC_H_ROOT, type LinkInfo, type NetOp, type NetSnapshot } from '../../native/net.js';
+import { IFF_UP, netExec, netSnapshot, netSnapshots, TC_H_ROOT, type LinkInfo, type NetOp, type NetSnapshot } from '../../native/net.js';
+import { SysError } from '../../native/index.js';
 import { HostError } from '../errors.js';
 import type { NetDriver, NetObservation, ObservedNetwork, ProjectRules, ResolvedAttachment } from './driver.js';
 import { bridgeAlias, ownerOf, vethAlias, zoneIfname } from './naming.js';
@@ -275,16 +276,13 @@ export class KernelNetDriver implements NetDriver {
       }
     }
     const zones = [...new Set(veths.map((v) => v.zone))].sort();
-    await Promise.all(zones.map(async (zone) => {
-      const path = netns[zone];
-      let inside: NetSnapshot | null = null;
-      if (path !== undefined) {
-        try {
-          inside = await netSnapshot(path, { qdiscs: true });
-        } catch (cause) {
-          if ((cause as { code?: unknown }).code !== 'ENOENT') throw new HostError(`observe zone ${zone}: read netns ${path}`, { cause });
-        }
-      }
+    // every zone's namespace read in one call per CPU
+    const pinned = zones.filter((z) => netns[z] !== undefined);
+    const snapshots = new Map((await netSnapshots(pinned.map((z) => netns[z]!), { qdiscs: true })).map((r, i) => [pinned[i]!, r]));
+    for (const zone of zones) {
+      const r = snapshots.get(zone);
+      if (r instanceof SysError && r.code !== 'ENOENT') throw new HostError(`observe zone ${zone}: read netns ${netns[zone]}`, { cause: r });
+      const inside: NetSnapshot | null = r === undefined || r instanceof SysError ? null : r;
       for (const v of veths.filter((x) => x.zone === zone)) {
         const peer = inside ? peerOf(v.link, inside.links) : undefined;
         // Not on its network's bridge (the bridge was deleted, and maybe made again): not
@@ -303,7 +301,7 @@ export class KernelNetDriver implements NetDriver {
         };
         (out.zones[zone] ??= {})[v.network] = att;
       }
-    }));
+    }
     out.orphans.sort((a, b) => (a.ifname < b.ifname ? -1 : a.ifname > b.ifname ? 1 : 0));
     return out;
   }
