@@ -1,7 +1,7 @@
 // Hot or cold, declared once per field (SPEC §1 "change applied"): the planner and the spec
 // hash both read this table, and nothing else decides it.
 
-import { sha256Hex } from './sha256.js';
+import { hash64Hex } from './hash.js';
 import type { Network, Zone } from './types.js';
 
 /** in-place: applied to the running zone; replace: the zone is recreated; ordering: affects order only. */
@@ -48,7 +48,7 @@ export function canonicalJson(v: unknown): string {
 function hashOf<T extends object>(item: T, table: Record<string, ChangeRule>): string {
   const cold: Record<string, unknown> = {};
   for (const [field, rule] of Object.entries(table)) if (rule === 'replace') cold[field] = (item as Record<string, unknown>)[field];
-  return sha256Hex(canonicalJson(cold)).slice(0, 16);
+  return hash64Hex(canonicalJson(cold));
 }
 
 /** The hash of a zone's replace-fields, recorded with the zone to decide "recreate?". */

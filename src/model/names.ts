@@ -1,12 +1,12 @@
 // Names of kernel objects, derived so that zonectl finds its own and nothing else
 // (Linux caps interface names at 15 bytes): a short hash of project and name.
 
-import { sha256Hex } from './sha256.js';
+import { hash64Hex } from './hash.js';
 
 export const IFNAME_PREFIX = 'zn';
 
 function shortHash(...parts: string[]): string {
-  return sha256Hex(parts.join('\0'));
+  return hash64Hex(parts.join('\0'));
 }
 
 /** The bridge of a network: `znb` + 10 hex digits. */

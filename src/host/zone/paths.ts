@@ -13,7 +13,7 @@
 //   LIB/projects/PROJECT/zones/ZONE/zone.log[.N]       the zone's output, rotated
 // Flat on purpose: each directory is an inode to allocate at every first start (on a journal-
 // less ext4 a costly one, bench/RESULTS.md), and overlayfs makes its own in work-KEY.
-import { sha256Hex } from '../../model/sha256.js';
+import { hash64Hex } from '../../model/hash.js';
 import { join } from 'node:path';
 
 import type { Root } from '../../model/types.js';
@@ -56,7 +56,7 @@ export class ZonePaths {
   layer(project: string, zone: string, root: Root, imageDigest?: string, userns = false): { upper: string; work: string } {
     const key =
       root.kind === 'sparse' ? 'sparse'
-      : root.kind === 'path' ? `path-${sha256Hex(root.path).slice(0, 16)}`
+      : root.kind === 'path' ? `path-${hash64Hex(root.path)}`
       : `image-${(imageDigest ?? '').slice(0, 16)}`;
     const suffix = `${key}${userns ? '-userns' : ''}`;
     const dir = this.zoneLib(project, zone);
