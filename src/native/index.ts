@@ -100,6 +100,7 @@ interface Addon {
   pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
   umount(path: string, detach: boolean): Promise<void>;
   mountTmpfs(target: string, data: string): void;
+  readText(path: string): string | null;
   tryFlock(fd: number): boolean;
   flock(fd: number, shared: boolean): Promise<void>;
 }
@@ -140,6 +141,14 @@ async function callAsync<T>(f: (a: Addon) => Promise<T>): Promise<T> {
 export function startProcess(path: string, argv: readonly string[], stdio: readonly [StdioMode, StdioMode, StdioMode], input?: Buffer): StartedProcess {
   const started = call((a) => a.run(path, argv, stdio, input));
   return { stdin: started.stdin, done: started.done.catch((e: unknown) => Promise.reject(toSysError(e))) };
+}
+
+/**
+ * A whole small file (a cgroupfs or procfs control file) in one native call; null when it does
+ * not exist. Other failures throw a SysError.
+ */
+export function readText(path: string): string | null {
+  return call((a) => a.readText(path));
 }
 
 /** A pidfd for `pid` (O_CLOEXEC); close it with `fs.closeSync`. */

@@ -2,40 +2,14 @@
 // can run the drivers against a fake tree that behaves like cgroupfs (control files appear
 // on mkdir, rmdir of a cgroup with control files works).
 
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, rmdirSync, statSync, write as writeFd, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, rmdirSync, statSync, write as writeFd, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
+import { readText } from '../../native/index.js';
 import { errnoCode, HostError } from '../errors.js';
 
 const writeAsync = promisify(writeFd);
 
-/** Reused by every read: the main thread reads one file at a time. */
-let buffer = Buffer.allocUnsafe(16 * 1024);
-
-/**
- * A whole control file: open, read until the end, close. readFileSync's fstat is useless here
- * (cgroupfs reports 4096 or 0 whatever the content) and it allocates a buffer per file;
- * observing 100 zones reads ~1,600 of them.
- */
-function readControlFile(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger);
-        buffer = bigger;
-      }
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Control files whose write(2) can wait inside the kernel: a memory limit below usage
@@ -68,11 +42,14 @@ export interface CgroupFs {
  */
 export const nodeCgroupFs: CgroupFs = {
   async read(path) {
+    let text: string | null;
     try {
-      return readControlFile(path);
+      text = readText(path);
     } catch (cause) {
       throw new HostError(`read ${path}: ${errnoCode(cause) ?? String(cause)}`, { cause, path });
     }
+    if (text === null) throw new HostError(`read ${path}: ENOENT`, { code: 'ENOENT', path });
+    return text;
   },
   async write(path, value) {
     let fd: number | undefined;

@@ -7,6 +7,8 @@
 
 import { readFileSync } from 'node:fs';
 
+import { readText } from '../../native/index.js';
+
 export interface SupervisorRecord {
   state: 'starting' | 'running' | 'restarting' | 'exited';
   supervisorPid: number;
@@ -61,7 +63,8 @@ export async function readRecord(path: string): Promise<SupervisorRecord | null>
 export async function processStartTime(pid: number): Promise<string | null> {
   if (!(pid > 0)) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readText(`/proc/${pid}/stat`);
+    if (stat === null) return null;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return fields[19] ?? null; // field 3 is fields[0]
   } catch {
