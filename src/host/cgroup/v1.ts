@@ -91,7 +91,13 @@ export class CgroupV1Driver implements CgroupDriver {
 
   async create(project: string, zone: string): Promise<void> {
     await this.requireCgroup(project, null);
-    await this.makeLevels([join(TOP, project), join(TOP, project, zone)]);
+    try {
+      // the project's level is there in every hierarchy (ensureProject): only the zone's is new
+      await this.makeLevels([join(TOP, project, zone)]);
+    } catch (err) {
+      if (!(err instanceof HostError && err.code === 'ENOENT')) throw err;
+      await this.makeLevels([join(TOP, project), join(TOP, project, zone)]); // a hierarchy lacks it
+    }
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {

@@ -68,6 +68,8 @@ class HostView {
   private readonly tbf = new Map<number, { rate: number }>();
   /** Zones that used this view or changed since it was read: they must dump afresh. */
   private readonly served = new Set<string>();
+  /** Links this run changed: the view no longer knows them. */
+  private readonly forgotten = new Set<string>();
 
   constructor(readonly project: string, s: NetSnapshot) {
     for (const l of s.links) {
@@ -101,6 +103,11 @@ class HostView {
   /** A link made, changed or removed by someone else than its zone's own call (a bridge). */
   forget(name: string): void {
     this.links.delete(name);
+    this.forgotten.add(name);
+  }
+  /** The link was not there when observe read the host, and nothing of this run touched it since. */
+  absent(name: string): boolean {
+    return !this.links.has(name) && !this.forgotten.has(name);
   }
   forgetNetwork(network: string): void {
     for (const [zone, list] of this.veths) {
@@ -136,7 +143,9 @@ export class KernelNetDriver implements NetDriver {
   async ensureNetwork(project: string, network: Network): Promise<void> {
     const br = bridgeName(project, network.name);
     const what = `network ${network.name}: bridge ${br}`;
-    const host = await snapshot(null, what);
+    // a bridge observe found missing (a first up) is made without another dump of the host
+    const view = this.view?.project === project && this.view.absent(br);
+    const host = view ? { links: [], addrs: [] } : await snapshot(null, what);
     const link = host.links.find((l) => l.name === br);
     const ops: NetOp[] = [];
     if (!link) ops.push({ op: 'link_add_bridge', name: br });
