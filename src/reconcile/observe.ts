@@ -6,8 +6,10 @@ import type { Host } from '../host/index.js';
 import type { ZoneStatus } from '../host/zone/driver.js';
 
 export async function observe(host: Host, project: string): Promise<ActualState> {
-  const [facts, projects, cgroupZones, recordedZones, recordedNetworks] = await Promise.all([
-    host.facts(),
+  // The host's facts (its routes: a netlink dump) are read alongside everything else.
+  const factsRead = host.facts();
+  factsRead.catch(() => {}); // awaited at the end: a failure before that must not go unhandled
+  const [projects, cgroupZones, recordedZones, recordedNetworks] = await Promise.all([
     host.cgroup.projects(),
     host.cgroup.list(project),
     host.state.zones(project),
@@ -57,7 +59,7 @@ export async function observe(host: Host, project: string): Promise<ActualState>
     const record = await host.state.readNetwork(project, name);
     if (record) networks[name] = { network: record.network, present: net.networks[name]?.up === true };
   }
-  return { project, global, networks, zones: Object.fromEntries(Object.keys(zones).sort().map((k) => [k, zones[k]!])), host: facts };
+  return { project, global, networks, zones: Object.fromEntries(Object.keys(zones).sort().map((k) => [k, zones[k]!])), host: await factsRead };
 }
 
 function runState(s: ZoneStatus): { state: ZoneRunState; pid: number | null; exit_code: number | null; started_at: string | null } {
