@@ -29,8 +29,9 @@ const { load } = compile('zonectl')(root, createRequire(join(root, 'dist', 'zone
 load('dist/cli/main.js')
   .main(process.argv.slice(2))
   .then((code) => {
-    // Not a natural end: that waits for V8's background jobs to finish (optimising compiles of
-    // code that will never run again: ~19 ms after a no-op up of 100 zones). stdout and stderr
-    // are synchronous on Linux (files, pipes, terminals): nothing written is lost.
-    process.exit(code);
+    process.exitCode = code;
+    // Once everything written is out, no natural end: that waits for V8's background jobs
+    // (optimising compiles of code that will never run again: ~19 ms after a no-op up of 100
+    // zones). Output still queued for a pipe (a large `ps --json`) ends naturally instead.
+    if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
   });
