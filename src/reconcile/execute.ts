@@ -2,6 +2,11 @@
 // independent actions in parallel (bounded). It decides nothing: a failed action names the
 // resource, the step and the kernel's reason; its dependents are skipped; everything else
 // still converges. Every action can be run again after a crash at any point.
+//
+// One dependency is finer than the plan's order: a new zone needs its networks' bridges only to
+// plug its veths in, so it starts (cgroup, network namespace, the helper assembling its root)
+// as soon as those network actions have begun, and waits for them before the plug. If one
+// fails, the zone's start is called off, what it made is removed, and it is reported skipped.
 
 import { availableParallelism } from 'node:os';
 import type { Host } from '../host/index.js';
@@ -29,6 +34,13 @@ export interface ExecuteResult {
 }
 
 /** A failure inside an action, naming the step that failed. */
+/** A network a new zone waits for failed: the zone is skipped (see the note at the top). */
+class NetworkFailed extends Error {
+  constructor(readonly network: ResourceId) {
+    super(`${network} failed`);
+  }
+}
+
 export class StepError extends Error {
   override name = 'StepError';
   constructor(
@@ -63,13 +75,24 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
   const pending = new Map(plan.actions.map((a) => [a.id, a]));
   const planned = new Set(pending.keys());
   const running = new Map<ResourceId, Promise<void>>();
+  /** Every action begun, settling when it is done (running forgets them). */
+  const begun = new Map<ResourceId, Promise<void>>();
+  /** A new zone's networks: waited for before its plug, not before its start (see the top). */
+  const softDeps = (a: Action): ResourceId[] =>
+    a.resource === 'zone' && a.kind === 'create' ? a.after_actions.filter((d) => d.startsWith('network.') && begun.has(d)) : [];
 
   const run = async (a: Action): Promise<void> => {
     events.start?.(a);
     const outcomes: LimitOutcome[] = [];
     let step = 'start';
+    const soft = softDeps(a);
     const ctx: Ctx = {
       ...ctxBase,
+      networksReady: async () => {
+        await Promise.all(soft.map((d) => begun.get(d)));
+        const failed = soft.find((d) => results.get(d)?.status !== 'done');
+        if (failed !== undefined) throw new NetworkFailed(failed);
+      },
       step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
         step = name;
         events.step?.(a, name);
@@ -86,6 +109,14 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
       await perform(a, ctx);
       result = { status: 'done', outcomes };
     } catch (err) {
+      if (err instanceof NetworkFailed) {
+        // what the called-off start left: its cgroup (the helper and the namespace are gone)
+        await host.zones.stop(plan.project, a.name, 0).catch(() => {});
+        await host.cgroup.remove(plan.project, a.name).catch(() => {});
+        results.set(a.id, { status: 'skipped', because: err.network });
+        events.done?.(a, results.get(a.id)!);
+        return;
+      }
       // Sub-steps may run side by side: the error names the one that failed.
       result = { status: 'failed', step: err instanceof StepError ? err.step : step, error: err instanceof Error ? err : new Error(String(err)) };
     }
@@ -123,10 +154,12 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
         events.done?.(a, result);
         continue;
       }
-      if (!a.after_actions.every((d) => results.has(d) || !planned.has(d))) continue;
+      const soft = softDeps(a);
+      if (!a.after_actions.every((d) => results.has(d) || !planned.has(d) || soft.includes(d))) continue;
       pending.delete(a.id);
       const p = run(a).finally(() => running.delete(a.id));
       running.set(a.id, p);
+      begun.set(a.id, p);
     }
     if (running.size > 0) await Promise.race(running.values());
     else if (pending.size > 0 && [...pending.values()].every((a) => a.after_actions.some((d) => !results.has(d) && pending.has(d)))) {
@@ -145,6 +178,8 @@ interface Ctx {
   volumes: boolean;
   /** Settles once the project's nftables table is applied (or failed to). */
   rules: Promise<void>;
+  /** Resolves once the networks a new zone waits for are made; throws NetworkFailed if one failed. */
+  networksReady(): Promise<void>;
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   report(r: ApplyReport): void;
 }
@@ -228,7 +263,10 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const ready = (async () => {
     await settleBoth(
       (async () => cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits))))(),
-      connect(cx, zone, netns),
+      (async () => {
+        await cx.networksReady();
+        await connect(cx, zone, netns);
+      })(),
     );
     await cx.rules;
   })();

@@ -85,6 +85,32 @@ describe('reconcile on the fake host', () => {
     expect((await planOn(host, d)).actions).toEqual([]);
   });
 
+  it('a new zone starts before its network is made, and is skipped with nothing left when the network fails', async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    // the project exists already: the new zones wait for no cgroup of the project, only for their networks
+    expect((await up(host, desiredFrom('zones:\n  cron:\n    command: /bin/cron\n    limits: { pids: 16 }\n'))).result.ok).toBe(true);
+    host.net.failNext = { call: 'ensureNetwork', code: 'ENOBUFS' };
+    const run = await up(host, d, { concurrency: 64 });
+    // the first network made fails: back (db and api are on it)
+    const failed = [...run.result.results].filter(([, r]) => r.status === 'failed').map(([id]) => id);
+    expect(failed).toEqual(['network.back']);
+    expect(run.result.results.get('zone.db')).toEqual({ status: 'skipped', because: 'network.back' });
+    expect(run.result.results.get('zone.api')?.status).toBe('skipped');
+    expect(run.result.results.get('zone.web')).toEqual({ status: 'skipped', because: 'zone.api' });
+    // db began (cgroup, namespace, the helper assembling it) alongside its network, and left nothing behind
+    const [began, networkFailed] = [run.events.indexOf('start zone.db'), run.events.indexOf('failed network.back')];
+    expect(began).toBeGreaterThanOrEqual(0);
+    expect(began).toBeLessThan(networkFailed);
+    expect(host.zones.calls.filter((c) => c.startsWith('start ')).sort()).toEqual(['start proj/cron', 'start proj/db']);
+    expect(host.zones.running('proj')).toEqual(['cron']);
+    expect(await host.cgroup.list('proj')).toEqual(['cron']);
+    expect([...host.zones.pinned].sort()).toEqual(['proj/cron']);
+    const next = await up(host, d);
+    expect(next.result.ok).toBe(true);
+    await expectConverged(host, d);
+  });
+
   it('a failure in a cgroup step names the step; the zone converges on the next run', async () => {
     host = await newHost();
     const d = desiredFrom(BASE);
