@@ -33,7 +33,6 @@ export interface ExecuteResult {
   ok: boolean;
 }
 
-/** A failure inside an action, naming the step that failed. */
 /** A network a new zone waits for failed: the zone is skipped (see the note at the top). */
 class NetworkFailed extends Error {
   constructor(readonly network: ResourceId) {
@@ -41,6 +40,7 @@ class NetworkFailed extends Error {
   }
 }
 
+/** A failure inside an action, naming the step that failed. */
 export class StepError extends Error {
   override name = 'StepError';
   constructor(
