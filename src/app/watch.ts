@@ -252,18 +252,21 @@ async function reconcileOnce(
 ): Promise<ReconcileReport> {
   const base = { trigger: batch.trigger, files: batch.files };
   const elapsed = (): number => Math.round(performance.now() - batch.since);
-  let loaded: Loaded;
-  try {
-    loaded = loadConfig(opts);
-    if (loaded.desired.project !== project) {
-      throw new ConfigError([{ loc: null, path: 'name', message: `the project name changed from ${project} to ${loaded.desired.project}: restart zonectl up --watch to manage the new project` }]);
+  // A resync reverts drift to the files as last loaded: edits are applied (and reported) by their
+  // own batch, never by a resync that happened to run between an edit and its file event.
+  let loaded = lastGood;
+  if (batch.trigger !== 'resync') {
+    try {
+      loaded = loadConfig(opts);
+      if (loaded.desired.project !== project) {
+        throw new ConfigError([{ loc: null, path: 'name', message: `the project name changed from ${project} to ${loaded.desired.project}: restart zonectl up --watch to manage the new project` }]);
+      }
+      onLoaded(loaded);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) return failureReport(batch.trigger, batch.files, elapsed(), err instanceof Error ? err.message : String(err));
+      // An invalid edit changes nothing: the last good files stay in force.
+      return { ...empty(base), status: 'invalid', problems: err.problems, ms: elapsed() };
     }
-    onLoaded(loaded);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) return failureReport(batch.trigger, batch.files, elapsed(), err instanceof Error ? err.message : String(err));
-    // An invalid edit changes nothing. A resync still reverts drift, to the last good files.
-    if (batch.trigger !== 'resync') return { ...empty(base), status: 'invalid', problems: err.problems, ms: elapsed() };
-    loaded = lastGood;
   }
   let lock: ProjectLock | null = null;
   try {
