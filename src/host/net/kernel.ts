@@ -127,6 +127,17 @@ export class KernelNetDriver implements NetDriver {
     this.nft = opts.nft ?? new NftTables();
   }
 
+  /** A dump of the host under way: observe and the host's facts ask at the same moment and share it. */
+  private hostDump: Promise<NetSnapshot> | null = null;
+
+  /** The host's links, addresses, routes and qdiscs, read now (or by a dump begun meanwhile). */
+  private hostSnapshot(what: string): Promise<NetSnapshot> {
+    this.hostDump ??= snapshot(null, what, { routes: true, qdiscs: true }).finally(() => {
+      this.hostDump = null;
+    });
+    return this.hostDump;
+  }
+
   /** The host's links for one call about `zone`: observe()'s, the first time, else a fresh dump. */
   private async hostFor(project: string, zone: string, what: string): Promise<HostView> {
     if (this.view?.project === project && this.view.serve(zone)) return this.view;
@@ -268,7 +279,7 @@ export class KernelNetDriver implements NetDriver {
   }
 
   async observe(project: string, netns: Record<string, string>): Promise<NetObservation> {
-    const host = await snapshot(null, `observe project ${project}`, { qdiscs: true });
+    const host = await this.hostSnapshot(`observe project ${project}`);
     this.view = new HostView(project, host);
     const out: NetObservation = { networks: {}, zones: {}, orphans: [] };
     const veths: { zone: string; network: string; link: LinkInfo }[] = [];
@@ -316,7 +327,7 @@ export class KernelNetDriver implements NetDriver {
   }
 
   async hostRoutes(): Promise<string[]> {
-    const host = await snapshot(null, 'read host routes', { routes: true });
+    const host = await this.hostSnapshot('read host routes');
     const ours = new Set(host.links.filter((l) => l.name.startsWith(IFNAME_PREFIX)).map((l) => l.index));
     const out = new Set<string>();
     for (const r of host.routes) {
