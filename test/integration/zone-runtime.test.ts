@@ -12,6 +12,8 @@ import { DEFAULT_CAPABILITIES } from '../../src/model/capabilities.js';
 import type { Zone } from '../../src/model/types.js';
 import type { ZoneStartOptions } from '../../src/host/zone/driver.js';
 import { NativeZoneDriver } from '../../src/host/zone/native.js';
+import { StateStore } from '../../src/host/state/store.js';
+import type { RunDirHold } from '../../src/host/state/volatile.js';
 import { HELPER_PATH } from '../../src/native/index.js';
 import { sha256File } from '../../src/host/zone/image.js';
 import { capabilityMask } from '../../src/host/zone/spec.js';
@@ -19,6 +21,7 @@ import { describeRoot } from '../helpers/root.js';
 
 const project = `zt-rt-${randomBytes(4).toString('hex')}`;
 const LOG = { maxBytes: 4096, maxFiles: 3 };
+let runHold: RunDirHold | undefined;
 const driver = new NativeZoneDriver({ log: LOG });
 const started = new Set<string>();
 /** Every host pid the tests saw belong to a zone (inits, supervisors): none may outlive the suite. */
@@ -168,6 +171,8 @@ function buildRootfs(dir: string): void {
 
 describeRoot('zone runtime (real kernel)', () => {
   beforeAll(async () => {
+    // held as every writing zonectl run holds it: its tmpfs where /run is on disk, gone at the end
+    runHold = await new StateStore().hold();
     work = mkdtempSync(join(tmpdir(), 'zt-rt-'));
     buildRootfs(join(work, 'rootfs'));
     imageTar = join(work, 'image.tar.gz');
@@ -195,6 +200,7 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(existsSync(join(driver.paths.libDir, 'projects', project))).toBe(false);
     expect([...seenPids].filter((p) => existsSync(`/proc/${p}`) && !isZombieOfOthers(p))).toEqual([]);
     for (const ns of seenPidNs) expect(pidsInNamespace(ns)).toEqual([]);
+    await runHold?.release();
   });
 
   it('runs zonectl-init as pid 1 of a fresh pid namespace that shows no host process', async () => {

@@ -10,10 +10,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { Privileges, Zone } from '../../../src/model/types.js';
 import { NativeZoneDriver } from '../../../src/host/zone/native.js';
+import { StateStore } from '../../../src/host/state/store.js';
+import type { RunDirHold } from '../../../src/host/state/volatile.js';
 import { describeRoot } from '../../helpers/root.js';
 import { buildProbe, parseSyscalls } from './probe.js';
 
 const project = `zt-esc-${randomBytes(4).toString('hex')}`;
+let runHold: RunDirHold | undefined;
 const driver = new NativeZoneDriver();
 const started = new Set<string>();
 let work = '';
@@ -56,7 +59,9 @@ const REALLOWED: Record<string, string> = {
 };
 
 describeRoot('seccomp default filter (real kernel)', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
+    // held as every writing zonectl run holds it: its tmpfs where /run is on disk, gone at the end
+    runHold = await new StateStore().hold();
     work = mkdtempSync(join(tmpdir(), 'zt-esc-'));
     probeDir = buildProbe(join(work, 'probe'));
   });
@@ -65,6 +70,7 @@ describeRoot('seccomp default filter (real kernel)', () => {
     for (const name of started) await driver.stop(project, name, 0);
     for (const name of started) await driver.remove(project, name, { layers: true });
     if (work) rmSync(work, { recursive: true, force: true });
+    await runHold?.release();
   });
 
   it('denies with EPERM what the kernel would otherwise answer, and only when the filter is on', async () => {
