@@ -90,8 +90,8 @@ export interface CgroupDriver {
   /** Moves a process (all its threads) into the zone's cgroup in every hierarchy. */
   addProcess(project: string, zone: string, pid: number): Promise<void>;
   /**
-   * The zone's cgroup.procs file in every hierarchy it has: writing a PID to each moves that
-   * process in (what the zone helper does to its child before exec).
+   * The zone's cgroup.procs file in every hierarchy it has: the zone helper's init and exec join
+   * each (on v1 through the `tasks` file beside it, moving themselves: native/helper/zone.h).
    */
   procsFiles(project: string, zone: string): Promise<string[]>;
   /** PIDs in the zone's cgroup (and below), sorted. */
