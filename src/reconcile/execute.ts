@@ -250,17 +250,20 @@ async function stopZone(cx: Ctx, name: string): Promise<void> {
 
 async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const { host, project } = cx;
-  // The zone's init joins its cgroup and its network namespace: both first, side by side.
-  const [, netns] = await settleBoth(
+  // The zone's cgroup and network namespace are made side by side while start prepares the
+  // zone's directories and layer; the helper begins once both exist, and assembles the zone
+  // while its limits are written and its network plumbed; its command runs once those and the
+  // project's rules are in place.
+  const made = settleBoth(
     cx.step('create cgroup', () => host.cgroup.create(project, zone.name)),
     cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name)),
   );
-  const cgroupProcs = await host.cgroup.procsFiles(project, zone.name);
+  const cgroupProcs = made.then(() => host.cgroup.procsFiles(project, zone.name));
+  cgroupProcs.catch(() => {}); // its failure is made's, reported through ready (start may not get to it)
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
-  // The helper assembles the zone (processes, namespaces, root) while its limits are written
-  // and its network plumbed; its command runs once those and the project's rules are in place.
   const ready = (async () => {
+    const [, netns] = await made;
     await settleBoth(
       (async () => cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits))))(),
       (async () => {
@@ -270,7 +273,7 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
     );
     await cx.rules;
   })();
-  // the failure to report is ready's (a limit, a link), not the start it called off
+  // the failure to report is ready's (a cgroup, a namespace, a limit, a link), not the start it called off
   await settleBoth(ready, cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs, ready })));
   await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
 }

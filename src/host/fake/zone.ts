@@ -77,12 +77,13 @@ export class FakeZoneDriver implements ZoneDriver {
     this.calls.push(`start ${k}`);
     const current = this.records.get(k);
     if (current && current.state !== 'exited') throw new HostError(`start zone ${zone.name}: already ${current.state}`, { code: 'EEXIST' });
+    const cgroupProcs = await opts.cgroupProcs; // the caller's cgroup and namespace are made by then
     // The helper joins the pinned namespace: without it, start fails as the real one does.
     if (!this.pinned.has(k)) throw new HostError(`start zone ${zone.name}: setns ${this.opts.netnsPath(project, zone.name)}: ENOENT`, { code: 'ENOENT' });
     this.fail(project, zone.name, 'start', `start zone ${zone.name}`);
     await opts.ready; // the command runs only once the caller is ready; called off: its reason, and nothing stays
     const started = { pid: this.nextPid++, startedAt: this.opts.now?.() ?? new Date(0) };
-    this.records.set(k, { zone: structuredClone(zone), state: 'running', ...started, exitCode: null, restarts: 0, cgroupProcs: [...(opts.cgroupProcs ?? [])] });
+    this.records.set(k, { zone: structuredClone(zone), state: 'running', ...started, exitCode: null, restarts: 0, cgroupProcs: [...(cgroupProcs ?? [])] });
     this.stored.add(k);
     return started;
   }

@@ -4,8 +4,13 @@
 import type { RestartPolicy, Zone } from '../../model/types.js';
 
 export interface ZoneStartOptions {
-  /** cgroup.procs files every process of the zone joins (from the cgroup driver); none by default. */
-  cgroupProcs?: readonly string[];
+  /**
+   * cgroup.procs files every process of the zone joins (from the cgroup driver); none by default.
+   * A promise: start prepares what it can meanwhile (its directories and layer) and begins the
+   * zone once it resolves, by when the caller has also pinned the zone's network namespace; when
+   * it rejects, start rejects with that reason and starts nothing.
+   */
+  cgroupProcs?: readonly string[] | Promise<readonly string[]>;
   /**
    * The zone is assembled at once (processes, namespaces, cgroups, root), but its command runs
    * only once `ready` resolves: the caller plumbs its network and writes its limits meanwhile.

@@ -136,6 +136,8 @@ export class NativeZoneDriver implements ZoneDriver {
       // the top of the writable layer is the zone root's (what it writes is owned by its own ids)
       await chown(layer.upper, ids.base, ids.base);
     }
+    // the caller makes the zone's cgroup and network namespace meanwhile
+    const cgroupProcs = await opts.cgroupProcs;
     const specPath = p.spec(project, name);
     const spec = encodeHelperSpec({
       project, zone, lower,
@@ -147,7 +149,7 @@ export class NativeZoneDriver implements ZoneDriver {
       logPath: p.log(project, name),
       logMaxBytes: log.maxBytes,
       logMaxFiles: log.maxFiles,
-      cgroupProcs: opts.cgroupProcs ?? [],
+      cgroupProcs: cgroupProcs ?? [],
       ...(ids === undefined ? {} : { userns: ids }),
     });
     writeAtomic(specPath, spec);
