@@ -96,7 +96,8 @@ export class CgroupV1Driver implements CgroupDriver {
       await this.makeLevels([join(TOP, project, zone)]);
     } catch (err) {
       if (!(err instanceof HostError && err.code === 'ENOENT')) throw err;
-      await this.makeLevels([join(TOP, project), join(TOP, project, zone)]); // a hierarchy lacks it
+      // a hierarchy lacks it, or zonectl's own level too (an up killed inside ensureProject)
+      await this.makeLevels([TOP, join(TOP, project), join(TOP, project, zone)]);
     }
   }
 

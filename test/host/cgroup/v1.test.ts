@@ -42,6 +42,17 @@ describe('cgroup v1 driver', () => {
     expect(s.fake.get(z('cpuset', 'cpuset.mems'))).toBe('0');
   });
 
+  it('creates a zone in a hierarchy that lacks zonectl\'s own levels (an up killed inside ensureProject)', async () => {
+    const s = await fakeDriver({ version: 1, cpus: '0-3' });
+    setups.push(s);
+    await s.driver.ensureProject('shop', neutral());
+    // as if killed after the other hierarchies: pids has neither zonectl/shop nor zonectl
+    await s.fake.rmdir(s.fake.path('pids/zonectl/shop'));
+    await s.fake.rmdir(s.fake.path('pids/zonectl'));
+    await s.driver.create('shop', 'web');
+    for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop/web`))).toBe(true);
+  });
+
   it('writes every limit the fresh cgroup does not already hold to its file in its hierarchy, in order, with v1 syntax', async () => {
     const { fake, driver } = await ready();
     const report = await driver.apply('shop', 'web', {
