@@ -48,7 +48,7 @@ int cgroups_join_self(char *const *cgroups, struct zerr *z) {
 static int enter_namespaces(const struct spec *s, struct zerr *z) {
   for (int i = 0; i < NAMESPACE_COUNT; i++) {
     int flag = NAMESPACES[i].flag;
-    /* pid: clone() made it; cgroup: once the supervisor has moved us; user: after the root */
+    /* pid: clone() made it; cgroup: after the root (rooted at the zone's cgroup); user: last */
     if (flag == CLONE_NEWPID || flag == CLONE_NEWCGROUP || flag == CLONE_NEWUSER) continue;
     if (flag == CLONE_NEWNET) {
       if (netns_enter(s->netns, z) < 0) return -1;
@@ -139,7 +139,7 @@ void zone_main(const struct spec *s, const struct zone_fds *fds) {
     fail(sync_fd, &z, 125);
   }
   if (rootfs_enter(s, userns_fd, &z) < 0) fail(sync_fd, &z, 125);
-  /* its root is the zone's cgroup: made after the move */
+  /* its root is the zone's cgroup, which this process joined first thing */
   if (unshare(CLONE_NEWCGROUP) < 0) {
     zerr_set(&z, "unshare", "cgroup namespace");
     fail(sync_fd, &z, 125);

@@ -81,11 +81,10 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
   const softDeps = (a: Action): ResourceId[] =>
     a.resource === 'zone' && a.kind === 'create' ? a.after_actions.filter((d) => d.startsWith('network.') && begun.has(d)) : [];
 
-  const run = async (a: Action): Promise<void> => {
+  const run = async (a: Action, soft: ResourceId[]): Promise<void> => {
     events.start?.(a);
     const outcomes: LimitOutcome[] = [];
     let step = 'start';
-    const soft = softDeps(a);
     const ctx: Ctx = {
       ...ctxBase,
       networksReady: async () => {
@@ -157,7 +156,7 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
       const soft = softDeps(a);
       if (!a.after_actions.every((d) => results.has(d) || !planned.has(d) || soft.includes(d))) continue;
       pending.delete(a.id);
-      const p = run(a).finally(() => running.delete(a.id));
+      const p = run(a, soft).finally(() => running.delete(a.id));
       running.set(a.id, p);
       begun.set(a.id, p);
     }

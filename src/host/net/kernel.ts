@@ -155,8 +155,8 @@ export class KernelNetDriver implements NetDriver {
     const br = bridgeName(project, network.name);
     const what = `network ${network.name}: bridge ${br}`;
     // a bridge observe found missing (a first up) is made without another dump of the host
-    const view = this.view?.project === project && this.view.absent(br);
-    const host = view ? { links: [], addrs: [] } : await snapshot(null, what);
+    const missing = this.view?.project === project && this.view.absent(br);
+    const host = missing ? { links: [], addrs: [] } : await snapshot(null, what);
     const link = host.links.find((l) => l.name === br);
     const ops: NetOp[] = [];
     if (!link) ops.push({ op: 'link_add_bridge', name: br });

@@ -15,13 +15,14 @@
 // one segment also traverse the inet forward hook, with iif = oif = the bridge. Every rule
 // below therefore compares both sides, so that traffic staying on one segment is never hit.
 
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bridgeName } from '../../model/names.js';
 import { NFPROTO_INET, nftTableHandle } from '../../native/net.js';
 import { HostError, errnoCode } from '../errors.js';
 import type { ProjectRules } from './driver.js';
 import { DEFAULT_RUN_DIR } from '../dirs.js';
+import { removeDirIfEmpty, writeFileAtomic } from '../files.js';
 import { runProgram } from '../run.js';
 
 export function tableName(project: string): string {
@@ -138,12 +139,7 @@ export class NftTables {
       }
     }
     // The directory is the project's; it goes only if this file was all that was in it.
-    try {
-      rmdirSync(join(this.runDir, project));
-    } catch (cause) {
-      const code = errnoCode(cause);
-      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw new HostError(`remove ${join(this.runDir, project)}`, { cause });
-    }
+    removeDirIfEmpty(join(this.runDir, project));
   }
 
   /** The kernel's handle of the project's table, or null when there is none. */
@@ -170,18 +166,11 @@ export class NftTables {
     return head !== null && Number(head[1]) === handle ? recorded.slice(nl + 1) : null;
   }
 
-  /** Written only once nft has succeeded: `# handle N`, then the text. Synchronously, like every record on /run (state/store.ts). */
+  /** Written only once nft has succeeded: `# handle N`, then the text. */
   private async record(project: string, text: string): Promise<void> {
     const handle = await this.handle(project);
     if (handle === null) return; // gone already (a concurrent remove): nothing to remember
-    const file = this.rulesFile(project);
-    try {
-      mkdirSync(join(this.runDir, project), { recursive: true, mode: 0o755 });
-      writeFileSync(`${file}.tmp`, `# handle ${handle}\n${text}`, { mode: 0o644 });
-      renameSync(`${file}.tmp`, file);
-    } catch (cause) {
-      throw new HostError(`write ${file}`, { cause, path: file });
-    }
+    writeFileAtomic(this.rulesFile(project), `# handle ${handle}\n${text}`, { mode: 0o644, dirMode: 0o755 });
   }
 
   /** Names of the zonectl tables present (for leak checks). */

@@ -11,12 +11,13 @@
 //   lock                    the project lock
 //   watch.lock              held by `up --watch` while it watches (one watcher per project)
 
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { zoneSpecHash } from '../../model/fields.js';
 import type { Network, Zone } from '../../model/types.js';
 import { DEFAULT_RUN_DIR } from '../dirs.js';
 import { HostError, errnoCode } from '../errors.js';
+import { removeDirIfEmpty, writeFileAtomic } from '../files.js';
 import { holdRunDir, type RunDirHold } from './volatile.js';
 
 
@@ -106,7 +107,7 @@ export class StateStore {
 
   async writeZone(project: string, zone: Zone, now: Date): Promise<void> {
     const record: ZoneSpecRecord = { zone, hash: zoneSpecHash(zone), applied_at: now.toISOString() };
-    writeAtomic(join(this.zoneDir(project, zone.name), 'spec.json'), `${JSON.stringify(record, null, 2)}\n`);
+    writeFileAtomic(join(this.zoneDir(project, zone.name), 'spec.json'), `${JSON.stringify(record, null, 2)}\n`, RECORD);
   }
 
   async removeZone(project: string, zone: string): Promise<void> {
@@ -123,7 +124,7 @@ export class StateStore {
 
   async writeNetwork(project: string, network: Network, now: Date): Promise<void> {
     const record: NetworkRecord = { network, applied_at: now.toISOString() };
-    writeAtomic(join(this.root, project, 'networks', `${network.name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    writeFileAtomic(join(this.root, project, 'networks', `${network.name}.json`), `${JSON.stringify(record, null, 2)}\n`, RECORD);
   }
 
   async removeNetwork(project: string, name: string): Promise<void> {
@@ -142,18 +143,14 @@ export class StateStore {
 
   /** The project's directory, once empty but for a lock that was just removed. */
   async removeProjectDir(project: string): Promise<void> {
-    try {
-      rmdirSync(this.projectDir(project));
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw new HostError(`remove ${this.projectDir(project)}: ${code ?? String(err)}`, { cause: err });
-    }
+    removeDirIfEmpty(this.projectDir(project));
   }
 }
 
-// Every record is read and written synchronously: small files on /run (a tmpfs), where a system
-// call costs microseconds and a round trip through libuv's 4-thread pool ~0.3 ms on a busy host
-// (100 hosts files that way took ~50 ms; a one-zone up made ~10 such trips on its critical path).
+// Every record is read and written synchronously (files.ts says why).
+
+/** A record file's mode, and its directory's. */
+const RECORD = { mode: 0o600, dirMode: 0o700 };
 
 function listDir(dir: string): string[] {
   try {
@@ -185,18 +182,6 @@ async function readJson<T>(file: string, guard: (v: unknown) => v is T): Promise
 function ignoreCorrupt(file: string, err: unknown): null {
   process.emitWarning(`ignoring unreadable record ${file}: ${err instanceof Error ? err.message : String(err)}`);
   return null;
-}
-
-function writeAtomic(file: string, content: string): void {
-  const dir = file.slice(0, file.lastIndexOf('/'));
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, content, { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch (err) {
-    throw new HostError(`write ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: file });
-  }
 }
 
 function removeTree(path: string): void {

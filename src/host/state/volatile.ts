@@ -9,11 +9,12 @@
 // every holder keeps a shared flock for as long as it runs; mounting and unmounting need it
 // exclusively (tried, never waited for), so neither happens under another run.
 
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SysError, flock, mountTmpfs, tryFlock, umount } from '../../native/index.js';
 import { HostError, errnoCode } from '../errors.js';
+import { removeDirIfEmpty } from '../files.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
@@ -50,15 +51,6 @@ function isEmpty(dir: string): boolean {
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return true;
     throw new HostError(`list ${dir}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: dir });
-  }
-}
-
-function removeEmptyDir(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw new HostError(`remove ${dir}: ${code ?? String(err)}`, { cause: err, path: dir });
   }
 }
 
@@ -108,7 +100,7 @@ export async function holdRunDir(dir: string): Promise<RunDirHold> {
             // EBUSY: a process still has a descriptor or its cwd in it (a read-only command)
             if (!(err instanceof SysError && err.code === 'EBUSY')) throw err;
           });
-          if (!ownMount(dir)) removeEmptyDir(dir); // the empty directory it covered
+          if (!ownMount(dir)) removeDirIfEmpty(dir); // the empty directory it covered
         }
       } finally {
         closeSync(fd);

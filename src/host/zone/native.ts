@@ -2,7 +2,7 @@
 // fork or setns into pid/mount namespaces); this module prepares its files, reads its records
 // and signals through pidfds.
 
-import { closeSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { chown, mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -10,6 +10,7 @@ import type { Zone } from '../../model/types.js';
 import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno, umount } from '../../native/index.js';
 import { netnsPin } from '../../native/net.js';
 import { HostError } from '../errors.js';
+import { removeDirIfEmpty, writeFileAtomic } from '../files.js';
 import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from './driver.js';
 import { IDS_PER_ZONE, IdRanges } from './idmap.js';
 import { type ProgramOutput, runProgram } from '../run.js';
@@ -18,6 +19,9 @@ import { readLogs } from './logs.js';
 import { ZonePaths } from './paths.js';
 import { type SupervisorRecord, isSameProcess, readRecord } from './record.js';
 import { encodeHelperSpec } from './spec.js';
+
+/** The mode of the files zonectl writes in a zone's run directory (files.ts: synchronously). */
+const RUN_FILE = { mode: 0o600 };
 
 /** The files of a zone's run directory that a stop or a new start removes. */
 const RUN_FILES = ['state', 'state.tmp', 'helper.spec', 'helper.spec.tmp', 'stop_grace_ms', 'stop_grace_ms.tmp', 'restart', 'restart.tmp'];
@@ -50,16 +54,6 @@ async function openVerified(pid: number, start: string): Promise<number | null> 
   return fd;
 }
 
-/**
- * Files under RUN (a tmpfs: state/volatile.ts) are read and written synchronously: a system
- * call on memory costs microseconds, a round trip through libuv's thread pool ~0.3 ms on a
- * busy host, and a start makes a dozen of them on its critical path.
- */
-function writeAtomic(file: string, content: string | Buffer): void {
-  writeFileSync(`${file}.tmp`, content, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
-}
-
 /** The helper's `error ERRNO OP\tDETAIL` line (or whatever it printed) as a HostError for `what`. */
 function helperFailure(what: string, out: ProgramOutput): HostError {
   const line = out.stdout.trim();
@@ -75,15 +69,6 @@ function signal(pidfd: number, sig: NodeJS.Signals): void {
     pidfdSendSignal(pidfd, sig);
   } catch (e) {
     if (!(e instanceof SysError && e.code === 'ESRCH')) throw e;
-  }
-}
-
-function rmdirIfEmpty(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
   }
 }
 
@@ -152,7 +137,7 @@ export class NativeZoneDriver implements ZoneDriver {
       cgroupProcs: cgroupProcs ?? [],
       ...(ids === undefined ? {} : { userns: ids }),
     });
-    writeAtomic(specPath, spec);
+    writeFileAtomic(specPath, spec, RUN_FILE);
 
     const ready = opts.ready;
     let out: ProgramOutput;
@@ -218,15 +203,15 @@ export class NativeZoneDriver implements ZoneDriver {
     }
     if (left !== null) {
       for (const f of RUN_FILES) if (left.includes(f)) rmSync(`${run}/${f}`, { force: true });
-      rmdirIfEmpty(p.rootfs(project, zone));
-      rmdirIfEmpty(run);
+      removeDirIfEmpty(p.rootfs(project, zone));
+      removeDirIfEmpty(run);
     }
     if (opts.keepNetns) return;
     // Shared parents go only on stop: a start cleaning up while another zone of the project is
     // being made under them must not pull them away (seen at 8 starts at once: ENOTDIR).
-    rmdirIfEmpty(dirname(run)); // zones/
-    rmdirIfEmpty(dirname(p.netns(project, zone)));
-    rmdirIfEmpty(p.projectRun(project));
+    removeDirIfEmpty(dirname(run)); // zones/
+    removeDirIfEmpty(dirname(p.netns(project, zone)));
+    removeDirIfEmpty(p.projectRun(project));
   }
 
   /** SIGTERM through the supervisor (which stops restarting), SIGKILL to the zone's init after graceMs. */
@@ -297,9 +282,9 @@ export class NativeZoneDriver implements ZoneDriver {
     // The supervisor reads these files when it needs them (an exit, a stop): no signal needed.
     if (changes.restart !== undefined) {
       const r = changes.restart;
-      writeAtomic(`${run}/restart`, `${r.policy} ${r.policy === 'on-failure' ? (r.max_retries ?? -1) : r.policy === 'always' ? -1 : 0}\n`);
+      writeFileAtomic(`${run}/restart`, `${r.policy} ${r.policy === 'on-failure' ? (r.max_retries ?? -1) : r.policy === 'always' ? -1 : 0}\n`, RUN_FILE);
     }
-    if (changes.stopGraceMs !== undefined) writeAtomic(`${run}/stop_grace_ms`, String(Math.max(0, Math.round(changes.stopGraceMs))));
+    if (changes.stopGraceMs !== undefined) writeFileAtomic(`${run}/stop_grace_ms`, String(Math.max(0, Math.round(changes.stopGraceMs))), RUN_FILE);
     if (changes.hostname !== undefined) {
       const st = await this.status(project, zone);
       if (st.state !== 'running') throw new HostError(`set hostname of zone ${zone}: the zone is not running`, { code: 'ESRCH' });
@@ -336,9 +321,9 @@ export class NativeZoneDriver implements ZoneDriver {
 
   async removeEmptyProject(project: string): Promise<void> {
     const zones = dirname(this.paths.zoneLib(project, 'x'));
-    rmdirIfEmpty(zones);
-    rmdirIfEmpty(dirname(zones));
+    removeDirIfEmpty(zones);
+    removeDirIfEmpty(dirname(zones));
     const projects = dirname(dirname(zones));
-    if ((await readdir(projects).catch(() => ['x'])).length === 0) rmdirIfEmpty(projects);
+    if ((await readdir(projects).catch(() => ['x'])).length === 0) removeDirIfEmpty(projects);
   }
 }
