@@ -122,12 +122,13 @@ Napi::Value ReadText(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), text);
 }
 
-// tryFlock(fd): boolean — an exclusive flock(2) if free now, without waiting.
+// tryFlock(fd, shared): boolean — an exclusive (or shared) flock(2) if free now, without waiting.
 Napi::Value TryFlock(const Napi::CallbackInfo& info) {
   int32_t fd;
   if (!ArgInt(info, 0, "fd", fd)) return info.Env().Undefined();
+  bool exclusive = !(info.Length() > 1 && info[1].ToBoolean().Value());
   SysError e;
-  int r = flock_(fd, true, true, e);
+  int r = flock_(fd, exclusive, true, e);
   if (r < 0) return Throw(info.Env(), e);
   return Napi::Boolean::New(info.Env(), r == 1);
 }

@@ -2,7 +2,7 @@
 // facts the planner checks against. The one factory (createHost) picks the real drivers;
 // tests pass fakes (src/host/fake/).
 
-import { readFile } from 'node:fs/promises';
+import { readFile } from './afs.js';
 import type { HostFacts } from '../model/actual.js';
 import { parseCpuset } from '../model/units.js';
 import type { CgroupDriver } from './cgroup/driver.js';

@@ -101,7 +101,7 @@ interface Addon {
   umount(path: string, detach: boolean): Promise<void>;
   mountTmpfs(target: string, data: string): void;
   readText(path: string): string | null;
-  tryFlock(fd: number): boolean;
+  tryFlock(fd: number, shared: boolean): boolean;
   flock(fd: number, shared: boolean): Promise<void>;
 }
 
@@ -177,9 +177,9 @@ export function umount(path: string, opts: { detach: boolean }): Promise<void> {
   return callAsync((a) => a.umount(path, opts.detach));
 }
 
-/** An exclusive flock(2) on `fd` if it is free now; false when another process holds it. */
-export function tryFlock(fd: number): boolean {
-  return call((a) => a.tryFlock(fd));
+/** A flock(2) on `fd`, exclusive unless `shared`, if it is free now; false when another process holds it. */
+export function tryFlock(fd: number, opts: { shared?: boolean } = {}): boolean {
+  return call((a) => a.tryFlock(fd, opts.shared === true));
 }
 
 /** A flock(2) on `fd`, exclusive unless `shared`, waiting (on a worker thread) until it is free. */

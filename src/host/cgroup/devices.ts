@@ -1,7 +1,7 @@
 // Block devices: the model keys io limits by path (/dev/vda); cgroup files key them by
 // MAJ:MIN. Resolution goes both ways; reading back yields /dev/NAME (the kernel's name).
 
-import { readlink, stat } from 'node:fs/promises';
+import { readlink, stat } from '../afs.js';
 import { basename } from 'node:path';
 import { errnoCode, HostError } from '../errors.js';
 

@@ -1,6 +1,6 @@
 // The one factory: detects the host's cgroup layout and returns the matching driver.
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, HostError } from '../errors.js';
 import type { DriverDeps } from './deps.js';
@@ -40,9 +40,10 @@ export interface CgroupDriverOptions {
   swapAccounting?: boolean;
 }
 
-async function readHostFile(path: string): Promise<string> {
+/** /proc files: read at once, no round trips through libuv's pool. */
+function readHostFile(path: string): string {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (cause) {
     throw new HostError(`read ${path}: ${errnoCode(cause) ?? String(cause)}`, { cause, path });
   }
@@ -67,7 +68,7 @@ export function layoutOf(mountinfo: string, root?: string): CgroupLayout {
 }
 
 export async function createCgroupDriver(options: CgroupDriverOptions = {}): Promise<CgroupDriver> {
-  const layout = layoutOf(options.mountinfo ?? (await readHostFile('/proc/self/mountinfo')), options.root);
+  const layout = layoutOf(options.mountinfo ?? readHostFile('/proc/self/mountinfo'), options.root);
   const fs = options.fs ?? nodeCgroupFs;
   const deps: DriverDeps = {
     fs,
@@ -75,7 +76,7 @@ export async function createCgroupDriver(options: CgroupDriverOptions = {}): Pro
     signal: options.signal ?? hostSignaller,
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
     pageSize: options.pageSize ?? 4096,
-    hostHasSwap: options.hostHasSwap ?? (await readHostFile('/proc/swaps')).trim().split('\n').length > 1,
+    hostHasSwap: options.hostHasSwap ?? readHostFile('/proc/swaps').trim().split('\n').length > 1,
     swapAccounting: options.swapAccounting ?? (await probeSwapAccounting(layout, fs)),
   };
   return layout.mode === 'unified' ? new CgroupV2Driver(layout.unified, deps) : new CgroupV1Driver(layout.v1, deps);

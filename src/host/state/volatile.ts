@@ -9,8 +9,7 @@
 // every holder keeps a shared flock for as long as it runs; mounting and unmounting need it
 // exclusively (tried, never waited for), so neither happens under another run.
 
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SysError, flock, mountTmpfs, tryFlock, umount } from '../../native/index.js';
 import { HostError, errnoCode } from '../errors.js';
@@ -25,10 +24,10 @@ export interface RunDirHold {
   release(): Promise<void>;
 }
 
-async function inMemory(dir: string): Promise<boolean> {
+function inMemory(dir: string): boolean {
   for (let p = dir; ; p = dirname(p)) {
     try {
-      const t = (await statfs(p)).type;
+      const t = statfsSync(p).type;
       return t === TMPFS_MAGIC || t === RAMFS_MAGIC;
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT' || p === dirname(p)) throw new HostError(`statfs ${p}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: p });
@@ -62,7 +61,7 @@ const NOTHING: RunDirHold = { release: async () => {} };
  * disk, is never covered).
  */
 export async function holdRunDir(dir: string): Promise<RunDirHold> {
-  if ((await inMemory(dir)) && !ownMount(dir)) return NOTHING; // /run is a tmpfs: nothing of ours to mount
+  if (inMemory(dir) && !ownMount(dir)) return NOTHING; // /run is a tmpfs: nothing of ours to mount
   const lockPath = `${dir}.lock`;
   let fd: number;
   try {
@@ -74,7 +73,7 @@ export async function holdRunDir(dir: string): Promise<RunDirHold> {
   try {
     for (;;) {
       // shared: waits only while another run mounts or unmounts
-      await flock(fd, { shared: true });
+      if (!tryFlock(fd, { shared: true })) await flock(fd, { shared: true });
       if (ownMount(dir)) break;
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       if (!isEmpty(dir)) break; // records of earlier runs on the disk: used as they are

@@ -3,7 +3,7 @@
 // allocation lives in LIB/userns (one line per zone: `BASE PROJECT ZONE`, sorted by BASE),
 // beside the layers whose files those ids own; it is kept as long as the zone's layers are
 // (stop keeps it, removing the zone's layers frees it). Changes are made under LIB/userns.lock.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from '../afs.js';
 import { join } from 'node:path';
 
 import { lockFile } from '../state/lock.js';

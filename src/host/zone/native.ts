@@ -3,7 +3,7 @@
 // and signals through pidfds.
 
 import { closeSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { chown, mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { chown, mkdir, readdir, rm, stat, unlink } from '../afs.js';
 import { basename, dirname, join } from 'node:path';
 
 import type { Zone } from '../../model/types.js';
