@@ -472,9 +472,42 @@ Napi::Value NftTableHandle(const Napi::CallbackInfo& info) {
       [](Napi::Env env, const uint64_t& handle) { return Napi::Number::New(env, static_cast<double>(handle)); });
 }
 
+// nftAvailable(): Promise<boolean> — whether libnftables loads (dlopen on a worker thread).
+Napi::Value NftAvailable(const Napi::CallbackInfo& info) {
+  return PromiseWorker<bool>::Start(
+      info.Env(), [](SysError&) { return nft_lib_available(); },
+      [](Napi::Env env, const bool& ok) { return Napi::Boolean::New(env, ok); });
+}
+
+// nftRun(commands: string): Promise<{ ok, output, errors }> — nft's language through libnftables.
+Napi::Value NftRun(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "nftRun(commands: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string commands = info[0].As<Napi::String>().Utf8Value();
+  return PromiseWorker<NftResult>::Start(
+      env,
+      [commands](SysError& e) {
+        NftResult r;
+        nft_lib_run(commands, r, e);
+        return r;
+      },
+      [](Napi::Env env, const NftResult& r) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("ok", Napi::Boolean::New(env, r.ok));
+        o.Set("output", Napi::String::New(env, r.output));
+        o.Set("errors", Napi::String::New(env, r.errors));
+        return o;
+      });
+}
+
 }  // namespace
 
 void InitNet(Napi::Env env, Napi::Object exports) {
+  exports.Set("nftAvailable", Napi::Function::New(env, NftAvailable));
+  exports.Set("nftRun", Napi::Function::New(env, NftRun));
   exports.Set("netExec", Napi::Function::New(env, NetExec));
   exports.Set("netExecEach", Napi::Function::New(env, NetExecEach));
   exports.Set("antispoofProgram", Napi::Function::New(env, AntispoofProgram));

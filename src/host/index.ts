@@ -40,11 +40,12 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
   const { ZonePaths } = await import('./zone/paths.js');
   const zones = new NativeZoneDriver({ paths: new ZonePaths(opts.runDir, opts.libDir) });
   const net = createNetDriver(opts.runDir === undefined ? {} : { runDir: opts.runDir });
+  void new NftTables().available(); // libnftables loads (~1 ms) on a worker thread while the run goes on to observe
   return { cgroup, zones, net, state, facts: () => hostFacts(net), now: () => new Date() };
 }
 
 /** Online CPUs, the host's IPv4 routes (not through zonectl's own interfaces), whether nft is there. */
 async function hostFacts(net: NetDriver): Promise<HostFacts> {
-  const [online, routes, nft] = await Promise.all([readFile('/sys/devices/system/cpu/online', 'utf8'), net.hostRoutes(), new NftTables().binary()]);
-  return { cpus: parseCpuset(online.trim()) ?? [], routes, nft: nft !== null };
+  const [online, routes, nft] = await Promise.all([readFile('/sys/devices/system/cpu/online', 'utf8'), net.hostRoutes(), new NftTables().available()]);
+  return { cpus: parseCpuset(online.trim()) ?? [], routes, nft };
 }

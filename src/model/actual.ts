@@ -44,7 +44,7 @@ export interface HostFacts {
   cpus: number[];
   /** Routes of the host not owned by zonectl, as CIDRs (a new subnet must not overlap them). */
   routes: string[];
-  /** Whether the nft command is there (egress NAT and published ports need it). */
+  /** Whether nftables (libnftables) is there: egress NAT and published ports need it. */
   nft: boolean;
 }
 

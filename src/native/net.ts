@@ -109,6 +109,15 @@ interface NetAddon {
   antispoofProgram(mac: string, address: string, subnet: string | null, prefix: number): unknown;
   netnsPin(path: string): Promise<void>;
   nftTableHandle(family: number, name: string): Promise<number>;
+  nftAvailable(): Promise<boolean>;
+  nftRun(commands: string): Promise<NftRun>;
+}
+
+/** What `nft -f -` would have said: ok (its exit status was 0), its output and its error messages. */
+export interface NftRun {
+  ok: boolean;
+  output: string;
+  errors: string;
 }
 
 let addon: NetAddon | undefined;
@@ -171,6 +180,22 @@ export async function nftTableHandle(family: number, name: string): Promise<numb
   }
   if (typeof handle !== 'number') throw new TypeError('nftTableHandle: expected a number');
   return handle === 0 ? null : handle;
+}
+
+let nftLoaded: Promise<boolean> | undefined;
+
+/** Whether libnftables is on the host (the library of Debian's nftables package); loaded once, on a worker thread. */
+export function nftAvailable(): Promise<boolean> {
+  return (nftLoaded ??= load().nftAvailable());
+}
+
+/** Runs nft commands (its language, as `nft -f -` reads it) through libnftables, in this process. */
+export async function nftRun(commands: string): Promise<NftRun> {
+  try {
+    return await load().nftRun(commands);
+  } catch (e) {
+    throw toSysError(e);
+  }
 }
 
 /** The anti-spoofing classifier's instructions as [code, regs, off, imm] (no privileges needed). */

@@ -179,7 +179,7 @@ function checkCpuset(actual: ActualState, id: ResourceId, limits: Limits, diagno
 /** Egress NAT and published ports live in an nftables table: without nft, say so before applying. */
 function checkNft(desired: DesiredState, actual: ActualState, diagnostics: Diagnostic[]): void {
   if (actual.host.nft) return;
-  const need = 'the nft command, which this host lacks (install the Debian package nftables)';
+  const need = 'nftables (libnftables), which this host lacks (install the Debian package nftables)';
   for (const [name, n] of sorted(desired.networks)) {
     if (n.egress === 'nat') diagnostics.push({ severity: 'error', id: `network.${name}`, path: 'egress', message: `egress: nat needs ${need}` });
   }

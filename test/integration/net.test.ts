@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
 import { bridgeName, derivedMac, vethHostName } from '../../src/model/names.js';
 import type { Bandwidth, Network, Port } from '../../src/model/types.js';
-import { IFF_UP, netExec, netSnapshot } from '../../src/native/net.js';
+import { IFF_UP, NFPROTO_INET, netExec, netSnapshot, nftRun, nftTableHandle } from '../../src/native/net.js';
 import { createNetDriver, type ResolvedAttachment } from '../../src/host/net/index.js';
 import { NftTables } from '../../src/host/net/nft.js';
 import { describeRoot } from '../helpers/root.js';
@@ -342,6 +342,17 @@ describeRoot('network segmentation (root, real kernel)', () => {
     expect(await nft.handle(project)).not.toBe(remade);
     expect(execFileSync('nft', ['list', 'table', 'inet', table], { encoding: 'utf8' })).toContain('dport 18080');
     await driver.applyRules(project, rules());
+  });
+
+  it('runs nft commands in-process through libnftables: output back, and a refusal with nft\'s own message that changes nothing', async () => {
+    const table = `zonectl-${project}-bad`;
+    const refused = await nftRun(`table inet ${table} {\n  chain c {\n    no such statement\n  }\n}\n`);
+    expect(refused.ok).toBe(false);
+    expect(refused.errors).toMatch(/Error: syntax error/);
+    expect(await nftTableHandle(NFPROTO_INET, table)).toBeNull(); // the transaction was never committed
+    const listed = await nftRun('list tables');
+    expect(listed.ok).toBe(true);
+    expect(listed.output).toBe(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }));
   });
 
   it('leaves nothing behind after removeProject', async () => {

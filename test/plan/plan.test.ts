@@ -244,8 +244,8 @@ zones:
 `);
     const noNft = { ...empty(), host: { ...HOST, nft: false } };
     expect(plan(d, noNft).diagnostics.map((x) => `${x.severity} ${x.id} ${x.path}: ${x.message}`)).toEqual([
-      'error network.front egress: egress: nat needs the nft command, which this host lacks (install the Debian package nftables)',
-      'error zone.web ports: published ports need the nft command, which this host lacks (install the Debian package nftables)',
+      'error network.front egress: egress: nat needs nftables (libnftables), which this host lacks (install the Debian package nftables)',
+      'error zone.web ports: published ports need nftables (libnftables), which this host lacks (install the Debian package nftables)',
     ]);
     // Segments, isolation and anti-spoofing need only the kernel: a plain project plans fine.
     expect(plan(desiredFrom(BASE), noNft).diagnostics).toEqual([]);

@@ -11,6 +11,6 @@ export { needsNft, renderRules, tableName } from './nft.js';
 export { canonicalBandwidth, canonicalRate } from './shaping.js';
 
 /** `runDir`: where the projects' run directories are (default /run/zonectl). */
-export function createNetDriver(opts: { nftPaths?: string[]; runDir?: string } = {}): NetDriver {
+export function createNetDriver(opts: { runDir?: string } = {}): NetDriver {
   return new KernelNetDriver({ nft: new NftTables(opts) });
 }

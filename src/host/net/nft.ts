@@ -1,12 +1,15 @@
 // The per-project nftables table `inet zonectl-PROJECT`: forwarding between zonectl segments
 // dropped, `internal` segments sealed, masquerading for `egress: nat`, DNAT for published
-// ports. Rendered by a pure function, replaced atomically by one `nft -f -` (the table is
-// declared, deleted and declared again in one transaction), deleted with the project. A table
+// ports. Rendered by a pure function, replaced atomically by one run of nft's commands (the
+// table is declared, deleted and declared again in one transaction), deleted with the project.
+// The commands run through libnftables inside zonectl (the library the `nft` command is a
+// shell over), not an `nft` process: ~2 ms instead of ~7 ms for a new table, ~2 ms instead of
+// 20-30 ms to delete one. A table
 // the kernel does not have yet is only declared: deleting one in a transaction makes the
 // commit wait for an RCU grace period (~10-15 ms here), which a new project need not pay.
 //
 // The text last applied is kept in /run/zonectl/PROJECT/nft.rules with the table's handle, so
-// that an unchanged table costs one netlink request instead of an `nft` process (~17 ms): the
+// that an unchanged table costs one netlink request instead of a run of nft's commands: the
 // table is replaced unless the text is the same and the kernel still has the table with that
 // handle. A reboot (the file is on a tmpfs), a table deleted by hand, or one made again by
 // someone else (a new handle) is therefore replaced at the next apply.
@@ -15,15 +18,14 @@
 // one segment also traverse the inet forward hook, with iif = oif = the bridge. Every rule
 // below therefore compares both sides, so that traffic staying on one segment is never hit.
 
-import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bridgeName } from '../../model/names.js';
-import { NFPROTO_INET, nftTableHandle } from '../../native/net.js';
+import { NFPROTO_INET, nftAvailable, nftRun, nftTableHandle } from '../../native/net.js';
 import { HostError, errnoCode } from '../errors.js';
 import type { ProjectRules } from './driver.js';
 import { DEFAULT_RUN_DIR } from '../dirs.js';
 import { removeDirIfEmpty, writeFileAtomic } from '../files.js';
-import { runProgram } from '../run.js';
 
 export function tableName(project: string): string {
   return `zonectl-${project}`;
@@ -73,16 +75,13 @@ export function renderRules(project: string, rules: ProjectRules): string | null
   ].join('\n');
 }
 
-const NFT_PATHS = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
 const RULES_FILE = 'nft.rules';
 
 export class NftTables {
-  private readonly candidates: string[];
   private readonly runDir: string;
 
   /** `runDir`: where each project's directory is (default /run/zonectl). */
-  constructor(opts: { nftPaths?: string[]; runDir?: string } = {}) {
-    this.candidates = opts.nftPaths ?? NFT_PATHS;
+  constructor(opts: { runDir?: string } = {}) {
     this.runDir = opts.runDir ?? DEFAULT_RUN_DIR;
   }
 
@@ -90,24 +89,15 @@ export class NftTables {
     return join(this.runDir, project, RULES_FILE);
   }
 
-  /** The nft binary, or null when the `nftables` package is not installed. */
-  async binary(): Promise<string | null> {
-    for (const p of this.candidates) {
-      try {
-        accessSync(p, constants.X_OK);
-        return p;
-      } catch {
-        // not at this path: try the next
-      }
-    }
-    return null;
+  /** Whether nftables is there (libnftables, from Debian's package nftables or libnftables1). */
+  available(): Promise<boolean> {
+    return nftAvailable();
   }
 
   async apply(project: string, rules: ProjectRules): Promise<void> {
     const text = renderRules(project, rules);
     if (text === null) return this.remove(project);
-    const nft = await this.binary();
-    if (nft === null) {
+    if (!(await this.available())) {
       if (needsNft(rules)) throw new HostError(`project ${project}: egress NAT and published ports need nft (install the Debian package nftables)`, { code: 'ENOENT' });
       return; // segments, isolation and anti-spoofing need only the kernel
     }
@@ -116,18 +106,17 @@ export class NftTables {
     // declared, deleted and defined again in one transaction: the replace is atomic
     const t = `inet ${tableName(project)}`;
     const input = handle === null ? text : `table ${t} {}\ndelete table ${t}\n${text}`;
-    await runNft(nft, ['-f', '-'], input, `${handle === null ? 'create' : 'replace'} nftables table ${tableName(project)}`);
+    await runNft(input, `${handle === null ? 'create' : 'replace'} nftables table ${tableName(project)}`);
     await this.record(project, text);
   }
 
   async remove(project: string): Promise<void> {
-    const nft = await this.binary();
-    if (nft === null) return;
+    if (!(await this.available())) return;
     const t = `inet ${tableName(project)}`;
     // Declaring it first makes the delete succeed whether or not it exists; when the kernel has
-    // none (down removes it twice: with the rules, then with the project) no nft process runs.
+    // none (down removes it twice: with the rules, then with the project) nothing is run.
     if ((await this.handle(project)) !== null) {
-      await runNft(nft, ['-f', '-'], `table ${t} {}\ndelete table ${t}\n`, `delete nftables table ${tableName(project)}`);
+      await runNft(`table ${t} {}\ndelete table ${t}\n`, `delete nftables table ${tableName(project)}`);
     }
     const file = this.rulesFile(project);
     // .tmp: left by a writer killed before its rename
@@ -175,22 +164,19 @@ export class NftTables {
 
   /** Names of the zonectl tables present (for leak checks). */
   async tables(): Promise<string[]> {
-    const nft = await this.binary();
-    if (nft === null) return [];
-    const out = await runNft(nft, ['list', 'tables'], '', 'list nftables tables');
+    if (!(await this.available())) return [];
+    const out = await runNft('list tables', 'list nftables tables');
     return out.split('\n').map((l) => l.trim().split(/\s+/)[2] ?? '').filter((n) => n.startsWith('zonectl-')).sort();
   }
 }
 
-async function runNft(nft: string, args: string[], input: string, what: string): Promise<string> {
-  let out;
+async function runNft(commands: string, what: string): Promise<string> {
+  let r;
   try {
-    // nft may exit before reading its input (`list tables` reads none): runProgram ignores the
-    // EPIPE, which says nothing the exit status does not
-    out = await runProgram(nft, args, { input }).done;
+    r = await nftRun(commands);
   } catch (cause) {
     throw new HostError(`${what}: ${errnoCode(cause) ?? String(cause)}`, { cause });
   }
-  if (out.code !== 0) throw new HostError(`${what}: nft exited with ${out.code}: ${out.stderr.trim().split('\n')[0] ?? ''}`, { value: input });
-  return out.stdout;
+  if (!r.ok) throw new HostError(`${what}: nft refused it: ${r.errors.trim().split('\n')[0] ?? ''}`, { value: commands });
+  return r.output;
 }
