@@ -257,7 +257,7 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
     cx.step('create cgroup', () => host.cgroup.create(project, zone.name)),
     cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name)),
   );
-  const cgroupProcs = made.then(() => host.cgroup.procsFiles(project, zone.name));
+  const cgroupProcs = made.then(([procs]) => procs);
   cgroupProcs.catch(() => {}); // its failure is made's, reported through ready (start may not get to it)
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };

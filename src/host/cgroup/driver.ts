@@ -64,8 +64,12 @@ export interface CgroupDriver {
 
   /** Creates zonectl/PROJECT (idempotent) and applies the global zone's limits to it. */
   ensureProject(project: string, limits: Limits): Promise<ApplyReport>;
-  /** Creates zonectl/PROJECT/ZONE (idempotent); the project must exist. */
-  create(project: string, zone: string): Promise<void>;
+  /**
+   * Creates zonectl/PROJECT/ZONE (idempotent); the project must exist. Returns the zone's
+   * cgroup.procs file in every hierarchy it has: the zone helper's init and exec join each (on
+   * v1 through the `tasks` file beside it, moving themselves: native/helper/zone.h).
+   */
+  create(project: string, zone: string): Promise<string[]>;
   /**
    * Writes every limit in the order the kernel needs, reads each back, and reports it as
    * applied, deferred (a memory shrink still reclaiming) or infeasible (with the reason).
@@ -89,11 +93,6 @@ export interface CgroupDriver {
 
   /** Moves a process (all its threads) into the zone's cgroup in every hierarchy. */
   addProcess(project: string, zone: string, pid: number): Promise<void>;
-  /**
-   * The zone's cgroup.procs file in every hierarchy it has: the zone helper's init and exec join
-   * each (on v1 through the `tasks` file beside it, moving themselves: native/helper/zone.h).
-   */
-  procsFiles(project: string, zone: string): Promise<string[]>;
   /** PIDs in the zone's cgroup (and below), sorted. */
   procs(project: string, zone: string): Promise<number[]>;
   /** SIGKILLs every process in the zone; returns when none is left (bounded, then throws). */

@@ -89,7 +89,7 @@ export class CgroupV1Driver implements CgroupDriver {
     return this.apply(project, null, limits);
   }
 
-  async create(project: string, zone: string): Promise<void> {
+  async create(project: string, zone: string): Promise<string[]> {
     await this.requireCgroup(project, null);
     try {
       // the project's level is there in every hierarchy (ensureProject): only the zone's is new
@@ -99,6 +99,7 @@ export class CgroupV1Driver implements CgroupDriver {
       // a hierarchy lacks it, or zonectl's own level too (an up killed inside ensureProject)
       await this.makeLevels([TOP, join(TOP, project), join(TOP, project, zone)]);
     }
+    return this.procsFiles(project, zone);
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
@@ -487,15 +488,14 @@ export class CgroupV1Driver implements CgroupDriver {
     return null;
   }
 
-  async procsFiles(project: string, zone: string): Promise<string[]> {
-    await this.requireCgroup(project, zone);
-    const files: string[] = [];
-    for (const h of this.hierarchies()) if (await this.deps.fs.exists(join(h, this.rel(project, zone)))) files.push(join(h, this.rel(project, zone), 'cgroup.procs'));
-    return files;
+  /** Made in every hierarchy (makeLevels), so no need to look for it in each. */
+  private procsFiles(project: string, zone: string): string[] {
+    return this.hierarchies().map((h) => join(h, this.rel(project, zone), 'cgroup.procs'));
   }
 
   async addProcess(project: string, zone: string, pid: number): Promise<void> {
-    for (const file of await this.procsFiles(project, zone)) await this.deps.fs.write(file, String(pid));
+    await this.requireCgroup(project, zone);
+    for (const file of this.procsFiles(project, zone)) await this.deps.fs.write(file, String(pid));
   }
 
   async procs(project: string, zone: string): Promise<number[]> {

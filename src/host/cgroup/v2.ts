@@ -65,10 +65,11 @@ export class CgroupV2Driver implements CgroupDriver {
     return this.apply(project, null, limits);
   }
 
-  async create(project: string, zone: string): Promise<void> {
+  async create(project: string, zone: string): Promise<string[]> {
     const parent = await this.requireDir(project, null);
     await this.enableControllers(parent);
     await this.deps.fs.mkdir(this.dir(project, zone));
+    return [join(this.dir(project, zone), 'cgroup.procs')];
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
@@ -335,10 +336,6 @@ export class CgroupV2Driver implements CgroupDriver {
   async addProcess(project: string, zone: string, pid: number): Promise<void> {
     const dir = await this.requireDir(project, zone);
     await this.deps.fs.write(join(dir, 'cgroup.procs'), String(pid));
-  }
-
-  async procsFiles(project: string, zone: string): Promise<string[]> {
-    return [join(await this.requireDir(project, zone), 'cgroup.procs')];
   }
 
   async procs(project: string, zone: string): Promise<number[]> {

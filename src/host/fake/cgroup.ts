@@ -54,11 +54,12 @@ export class FakeCgroupDriver implements CgroupDriver {
     return this.report(project, null, limits);
   }
 
-  async create(project: string, zone: string): Promise<void> {
+  async create(project: string, zone: string): Promise<string[]> {
     this.calls.push(`cgroup.create ${project}/${zone}`);
     this.fail(project, zone, 'create');
     const g = this.need(project, null);
     if (!g.has(zone)) g.set(zone, unlimited());
+    return [`/fake/cgroup/zonectl/${project}/${zone}/cgroup.procs`];
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
@@ -94,11 +95,6 @@ export class FakeCgroupDriver implements CgroupDriver {
   async addProcess(project: string, zone: string, pid: number): Promise<void> {
     this.need(project, zone);
     this.members.set(`${project}/${zone}`, [...(this.members.get(`${project}/${zone}`) ?? []), pid]);
-  }
-
-  async procsFiles(project: string, zone: string): Promise<string[]> {
-    this.need(project, zone);
-    return [`/fake/cgroup/zonectl/${project}/${zone}/cgroup.procs`];
   }
 
   async procs(project: string, zone: string): Promise<number[]> {

@@ -100,9 +100,8 @@ export function cgroupContract(name: string, makeTarget: () => Promise<ContractT
     });
 
     it('moves a process in, lists it, kills it and removes the zone', async () => {
-      await d.create(t.project, 'p');
+      const files = await d.create(t.project, 'p');
       const pid = await t.spawn();
-      const files = await d.procsFiles(t.project, 'p');
       expect(files.length).toBe(d.version === 2 ? 1 : new Set(files).size);
       for (const f of files) expect(f).toMatch(new RegExp(`/zonectl/${t.project}/p/cgroup\\.procs$`));
       await d.addProcess(t.project, 'p', pid);
