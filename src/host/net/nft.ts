@@ -4,9 +4,9 @@
 // table is declared, deleted and declared again in one transaction), deleted with the project.
 // The commands run through libnftables inside zonectl (the library the `nft` command is a
 // shell over), not an `nft` process: ~2 ms instead of ~7 ms for a new table, ~2 ms instead of
-// 20-30 ms to delete one. A table
-// the kernel does not have yet is only declared: deleting one in a transaction makes the
-// commit wait for an RCU grace period (~10-15 ms here), which a new project need not pay.
+// 20-30 ms to delete one. A table the kernel does not have yet is only declared: deleting one
+// in a transaction made the commit wait for an RCU grace period (~10-15 ms, measured with the
+// `nft` process), which a new project need not pay.
 //
 // The text last applied is kept in /run/zonectl/PROJECT/nft.rules with the table's handle, so
 // that an unchanged table costs one netlink request instead of a run of nft's commands: the
