@@ -440,7 +440,7 @@ Napi::Value AntispoofProgram(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// netnsPin(path: string): Promise<void> — see netns.h.
+// netnsPin(path: string): Promise<boolean> — true when it made the namespace; see netns.h.
 Napi::Value NetnsPin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
@@ -450,7 +450,7 @@ Napi::Value NetnsPin(const Napi::CallbackInfo& info) {
   std::string pin = info[0].As<Napi::String>().Utf8Value();
   return PromiseWorker<int>::Start(
       env, [pin](SysError& e) { return netns_pin(pin, e); },
-      [](Napi::Env env, const int&) { return env.Undefined(); });
+      [](Napi::Env env, const int& made) { return Napi::Boolean::New(env, made == 1); });
 }
 
 // nftTableHandle(family: number, name: string): Promise<number> — the table's handle, 0 when absent.

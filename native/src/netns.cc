@@ -49,7 +49,7 @@ int netns_pin(const std::string& pin, SysError& e) {
   int rc = 0;
   std::thread t([&] { rc = make_and_pin(pin, e); });
   t.join();
-  return rc;
+  return rc < 0 ? -1 : 1;
 }
 
 }  // namespace zonectl

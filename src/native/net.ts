@@ -107,7 +107,7 @@ interface NetAddon {
   netExec(netns: string | null, ops: object[]): Promise<unknown[]>;
   netExecEach(netns: string[], ops: object[]): Promise<unknown[]>;
   antispoofProgram(mac: string, address: string, subnet: string | null, prefix: number): unknown;
-  netnsPin(path: string): Promise<void>;
+  netnsPin(path: string): Promise<boolean>;
   nftTableHandle(family: number, name: string): Promise<number>;
   nftAvailable(): Promise<boolean>;
   nftRun(commands: string): Promise<NftRun>;
@@ -157,11 +157,11 @@ export async function netExec(netns: string | null, ops: NetOp[]): Promise<NetRe
  * A fresh network namespace pinned on `path` (a bind mount of its nsfs file; the directory
  * must exist), with lo up and net.ipv4.ping_group_range open to every group; nothing when
  * `path` is pinned already. Made on a native thread that ends afterwards: no thread of this
- * process stays in it.
+ * process stays in it. True when it made the namespace (then it holds only lo, up).
  */
-export async function netnsPin(path: string): Promise<void> {
+export async function netnsPin(path: string): Promise<boolean> {
   try {
-    await load().netnsPin(path);
+    return await load().netnsPin(path);
   } catch (e) {
     throw toSysError(e);
   }

@@ -262,12 +262,12 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
   const ready = (async () => {
-    const [, netns] = await made;
+    const [, ns] = await made;
     await settleBoth(
       (async () => cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits))))(),
       (async () => {
         await cx.networksReady();
-        await connect(cx, zone, netns);
+        await connect(cx, zone, ns.path, ns.made);
       })(),
     );
     await cx.rules;
@@ -285,8 +285,9 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [ra.value, rb.value];
 }
 
-async function connect(cx: Ctx, zone: Zone, netns = cx.host.state.netnsPath(cx.project, zone.name)): Promise<void> {
-  await cx.step('connect networks', () => cx.host.net.convergeZone(cx.project, zone.name, netns, zoneAttachments(zone, cx.networks)));
+/** `fresh`: the zone's network namespace was just made (prepareNetwork's `made`). */
+async function connect(cx: Ctx, zone: Zone, netns = cx.host.state.netnsPath(cx.project, zone.name), fresh = false): Promise<void> {
+  await cx.step('connect networks', () => cx.host.net.convergeZone(cx.project, zone.name, netns, zoneAttachments(zone, cx.networks), { fresh }));
 }
 
 async function performZone(a: Action, cx: Ctx): Promise<void> {

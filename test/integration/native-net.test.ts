@@ -155,7 +155,7 @@ describeRoot('network namespace pins (root, a temporary directory)', () => {
     const host = nsInode(readlinkSync('/proc/self/ns/net'));
     const hostPing = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8');
     const pin = join(tempDir(), 'pin');
-    await netnsPin(pin);
+    expect(await netnsPin(pin)).toBe(true); // made here
     // The pin is the namespace's nsfs inode: a namespace other than the host's.
     const pinned = statSync(pin).ino;
     expect(pinned).not.toBe(host);
@@ -167,7 +167,7 @@ describeRoot('network namespace pins (root, a temporary directory)', () => {
     expect(String(range).split(/\s+/)).toEqual(['0', '2147483647']);
     expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostPing);
     // Pinned already: the same namespace is kept.
-    await netnsPin(pin);
+    expect(await netnsPin(pin)).toBe(false);
     expect(statSync(pin).ino).toBe(pinned);
   });
 

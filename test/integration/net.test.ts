@@ -4,12 +4,14 @@
 // file created, over interfaces it created, in subnets of 10.213.0.0/16 checked to be unrouted.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
 import { bridgeName, derivedMac, vethHostName } from '../../src/model/names.js';
 import type { Bandwidth, Network, Port } from '../../src/model/types.js';
-import { IFF_UP, NFPROTO_INET, netExec, netSnapshot, nftRun, nftTableHandle } from '../../src/native/net.js';
+import { IFF_UP, NFPROTO_INET, netExec, netnsPin, netSnapshot, nftRun, nftTableHandle } from '../../src/native/net.js';
+import { umount } from '../../src/native/index.js';
 import { createNetDriver, type ResolvedAttachment } from '../../src/host/net/index.js';
 import { NftTables } from '../../src/host/net/nft.js';
 import { describeRoot } from '../helpers/root.js';
@@ -108,6 +110,31 @@ describeRoot('network segmentation (root, real kernel)', () => {
     for (const zone of Object.keys(layout)) await driver.convergeZone(project, zone, ns[zone]!.path, want(zone));
     for (const n of Object.values(networks)) await driver.ensureNetwork(project, n);
     expect(await driver.observe(project, paths())).toEqual(before);
+  });
+
+  it('plugs a zone into a namespace netnsPin just made without reading it (fresh), as reading it would', async () => {
+    const dir = mkdtempSync('/tmp/zt-fresh-');
+    const pin = join(dir, 'pin');
+    try {
+      expect(await netnsPin(pin)).toBe(true);
+      const at = { front: `${sub(0)}.20`, back: `${sub(1)}.20` };
+      const wanted = Object.fromEntries(Object.entries(at).map(([n, address]) => [n, { network: networks[n]!, attachment: { address, mac: derivedMac(project, 'fresh', n), bandwidth: unshaped } }]));
+      await driver.convergeZone(project, 'fresh', pin, wanted, { fresh: true });
+      const inside = await netSnapshot(pin, { routes: true });
+      expect(inside.links.map((l) => l.name).sort()).toEqual(['back', 'front', 'lo']);
+      expect(inside.links.find((l) => l.name === 'lo')!.flags & IFF_UP).toBe(IFF_UP);
+      const front = inside.links.find((l) => l.name === 'front')!;
+      expect(inside.routes.find((r) => r.prefix === 0 && r.table === 254)).toMatchObject({ gateway: `${sub(0)}.1`, oif: front.index });
+      const seen = await driver.observe(project, { ...paths(), fresh: pin });
+      for (const [n, address] of Object.entries(at)) expect(seen.zones.fresh?.[n], n).toEqual({ address, mac: derivedMac(project, 'fresh', n), bandwidth: unshaped });
+      // converged again, reading the namespace this time: nothing to change
+      await driver.convergeZone(project, 'fresh', pin, wanted);
+      expect(await driver.observe(project, { ...paths(), fresh: pin })).toEqual(seen);
+    } finally {
+      for (const n of ['front', 'back']) await driver.detach(project, 'fresh', pin, n);
+      await umount(pin, { detach: true }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('repairs drift that observe saw, and drift after a zone was converged once (the next call reads the host afresh)', async () => {

@@ -88,11 +88,12 @@ export class FakeZoneDriver implements ZoneDriver {
     return started;
   }
 
-  async prepareNetwork(project: string, zone: string): Promise<string> {
+  async prepareNetwork(project: string, zone: string): Promise<{ path: string; made: boolean }> {
     this.calls.push(`prepareNetwork ${key(project, zone)}`);
     this.fail(project, zone, 'prepareNetwork', `network namespace of zone ${zone}`);
+    const made = !this.pinned.has(key(project, zone));
     this.pinned.add(key(project, zone));
-    return this.opts.netnsPath(project, zone);
+    return { path: this.opts.netnsPath(project, zone), made };
   }
 
   async stop(project: string, zone: string, graceMs: number): Promise<void> {

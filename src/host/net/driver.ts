@@ -62,9 +62,11 @@ export interface NetDriver {
   setBandwidth(project: string, zone: string, netns: string, network: string, bandwidth: Bandwidth): Promise<void>;
   /**
    * The whole of a zone's networking: detach what is not wanted, attach or fix what is,
-   * loopback up, default route via the first gateway network by name (or none).
+   * loopback up, default route via the first gateway network by name (or none). `fresh`: the
+   * namespace was just made (prepareNetwork's `made`: only lo, up), so its links are known
+   * without reading them.
    */
-  convergeZone(project: string, zone: string, netns: string, want: Record<string, { network: Network; attachment: ResolvedAttachment }>): Promise<void>;
+  convergeZone(project: string, zone: string, netns: string, want: Record<string, { network: Network; attachment: ResolvedAttachment }>, opts?: { fresh?: boolean }): Promise<void>;
   /** Read the project's networks and attachments back from the kernel. `netns`: zone → pinned netns path. */
   observe(project: string, netns: Record<string, string>): Promise<NetObservation>;
   /** The host's IPv4 routes not through zonectl's interfaces (zn*), as CIDRs, sorted. */

@@ -102,7 +102,7 @@ export class FakeNetDriver implements NetDriver {
     a.bandwidth = { ingress: canonicalRate(bandwidth.ingress), egress: canonicalRate(bandwidth.egress) };
   }
 
-  async convergeZone(project: string, zone: string, netns: string, want: Record<string, { network: Network; attachment: ResolvedAttachment }>): Promise<void> {
+  async convergeZone(project: string, zone: string, netns: string, want: Record<string, { network: Network; attachment: ResolvedAttachment }>, _opts: { fresh?: boolean } = {}): Promise<void> {
     const names = Object.keys(want).sort();
     this.calls.push({ call: 'convergeZone', project, zone, networks: names });
     this.fail('convergeZone', `zone ${zone}: networks`);

@@ -72,9 +72,10 @@ export interface ZoneDriver {
   start(project: string, zone: Zone, opts?: ZoneStartOptions): Promise<StartedZone>;
   /**
    * Make and pin the zone's network namespace (idempotent) and return its path, so that its
-   * network can be plumbed before start; start joins it.
+   * network can be plumbed before start; start joins it. `made`: this call made it (it holds
+   * only lo, up), rather than finding it pinned.
    */
-  prepareNetwork(project: string, zone: string): Promise<string>;
+  prepareNetwork(project: string, zone: string): Promise<{ path: string; made: boolean }>;
   /** SIGTERM, up to graceMs, then SIGKILL to every process of the zone; unpin its netns and remove its records. Idempotent. */
   stop(project: string, zone: string, graceMs: number): Promise<void>;
   status(project: string, zone: string): Promise<ZoneStatus>;

@@ -160,13 +160,12 @@ export class NativeZoneDriver implements ZoneDriver {
     throw helperFailure(`start zone ${name}`, out);
   }
 
-  async prepareNetwork(project: string, zone: string): Promise<string> {
+  async prepareNetwork(project: string, zone: string): Promise<{ path: string; made: boolean }> {
     const pin = this.paths.netns(project, zone);
     for (let attempt = 1; ; attempt++) {
       try {
         await mkdir(dirname(pin), { recursive: true, mode: 0o700 });
-        await netnsPin(pin);
-        return pin;
+        return { path: pin, made: await netnsPin(pin) };
       } catch (e) {
         // ENOENT: another zone's stop (a replace running alongside) removed the then empty
         // netns/ directory during the mkdir (node's mkdir -p stats what exists: ENOENT) or
