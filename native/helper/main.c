@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -68,26 +67,26 @@ static int start(const char *path, int go) {
     return 1;
   }
   fflush(stdout);
-  pid_t mid = fork();
-  if (mid < 0) {
+  /* One fork, not two: the supervisor leads a session of its own (setsid), and becomes init's
+   * child (or the nearest subreaper's) when this process exits after its report. Leading a
+   * session, it could gain a controlling terminal by opening one: it opens none (its stdio is
+   * /dev/null, then the zone's log and files under /run and /sys), and the zone's command runs
+   * in a session of its own. */
+  pid_t sup = fork();
+  if (sup < 0) {
     zerr_set(&z, "fork", "supervisor");
     print_error(&z);
     return 1;
   }
-  if (mid == 0) {
-    /* double fork: the supervisor is nobody's child but init's, in a session of its own */
+  if (sup == 0) {
     close(p[0]);
     setsid();
-    pid_t sup = fork();
-    if (sup != 0) _exit(sup < 0 ? 1 : 0);
     if (chdir("/") < 0 || null_stdio(&z) < 0) _exit(1);
     umask(022);
     supervise(&s, p[1], go_fd);
   }
   close(p[1]);
   if (go_fd >= 0) close(go_fd);
-  int st;
-  waitpid(mid, &st, 0);
   struct msg m;
   int r = msg_recv(p[0], &m);
   if (r == 1 && m.type == MSG_READY) {
