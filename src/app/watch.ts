@@ -8,6 +8,7 @@
 // refused); the project lock is taken per reconcile only, so `up` and `down` still run.
 
 import { performance } from 'node:perf_hooks';
+import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../config/errors.js';
 import { loadConfig, type Loaded } from '../config/load.js';
@@ -23,6 +24,8 @@ import type { ReconcileReport, Trigger } from '../ui/watch.js';
 
 export const DEFAULT_DEBOUNCE_MS = 100;
 export const DEFAULT_RESYNC_MS = 30_000;
+/** How often watch checks where the watched paths lead (a swapped symlink: see followSwaps). */
+const SYMLINK_CHECK_MS = 1000;
 /** How often a reconcile tries the project lock again while another run holds it. */
 const LOCK_POLL_MS = 100;
 
@@ -204,12 +207,24 @@ async function watchLoop(opts: WatchOptions, host: Host, project: string, first:
   // file's inode, and a checkout may delete and recreate it; editors' temp files are ignored.
   const parents = new Set([...first.sources.map((s) => dirname(s)), ...directories]);
 
+  // Where each watched path leads (through symlinks): see followSwaps.
+  const realOf = (p: string): string | null => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return null; // gone (mid-swap, or removed): compared as such
+    }
+  };
+  const leads = new Map([...parents, ...sources].map((p) => [p, realOf(p)]));
   // What a resync reverts to while the files are invalid (their errors were reported once).
   let lastGood = first;
   const reconcile = async (batch: Batch): Promise<void> => {
     opts.report(
       await reconcileOnce(batch, opts, host, project, lastGood, (loaded) => {
-        for (const s of loaded.sources) sources.add(s);
+        for (const s of loaded.sources) {
+          sources.add(s);
+          if (!leads.has(s)) leads.set(s, realOf(s));
+        }
         lastGood = loaded;
       }),
     );
@@ -229,12 +244,30 @@ async function watchLoop(opts: WatchOptions, host: Host, project: string, first:
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   opts.onWatching?.({ project, paths: [...parents].sort() });
 
+  // A deploy tool that swaps a symlink on the way to the files (`current -> releases/N`, or the
+  // file itself) leaves the watches on the old target, and says nothing in the watched
+  // directories: where each path leads is checked every SYMLINK_CHECK_MS. A directory that
+  // leads elsewhere is watched again; the files under a moved path make a change batch.
+  const followSwaps = (): void => {
+    const moved = [...leads].filter(([p, real]) => realOf(p) !== real).map(([p]) => p);
+    if (moved.length === 0) return;
+    for (const p of moved) leads.set(p, realOf(p));
+    const dirs = moved.filter((p) => parents.has(p));
+    if (dirs.length > 0) {
+      watcher.unwatch(dirs);
+      watcher.add(dirs);
+    }
+    for (const s of sources) if (moved.includes(s) || dirs.includes(dirname(s))) batcher.change(s);
+  };
+
   batcher.start();
   const resyncMs = opts.resyncMs ?? DEFAULT_RESYNC_MS;
   const ticker = resyncMs > 0 ? setInterval(() => batcher.resync(), resyncMs) : null;
+  const swaps = setInterval(() => followSwaps(), SYMLINK_CHECK_MS);
   try {
     if (!opts.signal.aborted) await new Promise<void>((resolve) => opts.signal.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
+    clearInterval(swaps);
     if (ticker) clearInterval(ticker);
     await watcher.close();
     await batcher.close(); // the apply under way finishes; nothing new starts

@@ -3,7 +3,7 @@
 // zone's cgroup limit files and the pid of its init (unchanged by in-place changes).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -76,8 +76,10 @@ const atomicWrite = (path: string, text: string): void => {
 describeRoot('zonectl up --watch (real kernel)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'zonectl-watch-'));
+    // -f DIR is a symlink to a release, as a deploy tool lays it out: `zones -> releases/r1`
     zones = join(dir, 'zones');
-    spawnSync('mkdir', ['-p', zones]);
+    mkdirSync(join(dir, 'releases', 'r1'), { recursive: true });
+    symlinkSync(join(dir, 'releases', 'r1'), zones);
     writeFileSync(join(zones, '00-base.yaml'), `name: ${project}\ndefaults:\n  stop_grace_period: 1s\nnetworks:\n  lan: { subnet: ${subnet} }\n`);
     writeFileSync(join(zones, '10-a.yaml'), zoneFile('${MEM:-32M}'));
     writeFileSync(join(zones, '.env'), 'MEM=64M\n');
@@ -155,6 +157,26 @@ describeRoot('zonectl up --watch (real kernel)', () => {
     expect(r.files).toEqual([expect.stringMatching(/10-a\.yaml$/)]); // the temp file is not watched
     expect(memory()).toBe(72 * M);
     expect(pidOfA()).toBe(pid);
+  });
+
+  it('a deploy that swaps the -f symlink to a new release is picked up; edits in the new release after it', async () => {
+    const r2 = join(dir, 'releases', 'r2');
+    cpSync(realpathSync(zones), r2, { recursive: true });
+    writeFileSync(join(r2, '10-a.yaml'), zoneFile('88M', '0.25'));
+    const from = reports.length;
+    symlinkSync(r2, join(dir, 'zones.next'));
+    renameSync(join(dir, 'zones.next'), zones); // atomic: the link is replaced, no moment without one
+    const r = await nextReport('the swap', from, (x) => x.trigger === 'change');
+    expect(r.status).toBe('applied');
+    expect(memory()).toBe(88 * M);
+    expect(pidOfA()).toBe(pid);
+    // the watch follows the new release (the old one is no longer read)
+    writeFileSync(join(dir, 'releases', 'r1', '10-a.yaml'), zoneFile('40M', '0.25'));
+    const next = reports.length;
+    writeFileSync(join(zones, '10-a.yaml'), zoneFile('84M', '0.25'));
+    const edit = await nextReport('an edit in the new release', next, (x) => x.trigger === 'change' && x.status === 'applied');
+    expect(edit.files).toEqual([expect.stringMatching(/zones\/10-a\.yaml$/)]);
+    expect(memory()).toBe(84 * M);
   });
 
   it('a burst of 10 files (a checkout) is one reconcile', async () => {
