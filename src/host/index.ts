@@ -44,7 +44,7 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
   return { cgroup, zones, net, state, facts: () => hostFacts(net), now: () => new Date() };
 }
 
-/** Online CPUs, the host's IPv4 routes (not through zonectl's own interfaces), whether nft is there. */
+/** Online CPUs, the host's IPv4 routes (not through zonectl's own interfaces), whether libnftables is there. */
 async function hostFacts(net: NetDriver): Promise<HostFacts> {
   const [online, routes, nft] = await Promise.all([readFile('/sys/devices/system/cpu/online', 'utf8'), net.hostRoutes(), new NftTables().available()]);
   return { cpus: parseCpuset(online.trim()) ?? [], routes, nft };
