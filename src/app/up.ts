@@ -1,7 +1,8 @@
 // `zonectl up`: take the project lock, observe, plan, and apply the plan with progress.
 // `down` is the same with nothing desired.
 
-import { lockFile, type ProjectLock } from '../host/state/lock.js';
+import { existsSync } from 'node:fs';
+import { lockFile, tryLockFile, type ProjectLock } from '../host/state/lock.js';
 import type { DesiredState } from '../model/types.js';
 import { plan as diff } from '../plan/plan.js';
 import { hasErrors, type Plan } from '../plan/types.js';
@@ -105,6 +106,9 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
         } finally {
           lock.removeAndRelease();
         }
+        // a watch killed by SIGKILL left its lock, held by no one: it goes too (a live watch keeps it)
+        const watchLock = host.state.watchLockPath(desired.project);
+        if (existsSync(watchLock)) tryLockFile(watchLock)?.removeAndRelease();
         await host.state.removeProjectDir(desired.project);
         await host.zones.removeEmptyProject(desired.project);
       } else lock.release();

@@ -219,6 +219,17 @@ describeRoot('zonectl up --watch (real kernel)', () => {
     expect(existsSync(`/run/zonectl/${project}/watch.lock`)).toBe(false);
   });
 
+  it('a watch killed by SIGKILL leaves its lock behind (down removes it, below)', async () => {
+    const lock = `/run/zonectl/${project}/watch.lock`;
+    const w = spawn(process.execPath, [bin, 'up', '--watch', '--json', '-f', zones], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const gone = new Promise((resolve) => w.once('exit', resolve));
+    await new Promise((resolve) => w.stdout?.once('data', resolve)); // its first reconcile: it holds the lock
+    expect(existsSync(lock)).toBe(true);
+    w.kill('SIGKILL');
+    await gone;
+    expect(existsSync(lock)).toBe(true); // held by no one
+  });
+
   it('then down leaves nothing of the project', () => {
     const r = zonectl('down', '--volumes');
     expect(r.status).toBe(0);
