@@ -1,39 +1,21 @@
 #!/usr/bin/env node
 'use strict';
 // Where a cold run of the CLI spends its time, phase by phase, in the CLI's own process: it
-// starts the bundle exactly as bin/zonectl.cjs does (the scripts with their code caches), wraps
+// starts the bundle through bin/zonectl.cjs (the scripts with their code caches), wraps
 // the exports of the modules each phase goes through, runs the command and prints, on stderr,
 // the time between marks (and with --timeline, the host's driver calls of 0.3 ms or more).
 // Usage: node bench/profile-cli.cjs [--timeline] ZONECTL-ARGS...   e.g. -q -f DIR up
 // The wrapping adds a few µs a call; bench/profile-up.mjs profiles warm, in-process runs.
-const { readFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
-const { join } = require('node:path');
-const { pathToFileURL } = require('node:url');
-const vm = require('node:vm');
-
 const marks = [['node start → script', performance.now()]];
 const mark = (what) => marks.push([what, performance.now()]);
+const { open } = require('../bin/zonectl.cjs');
+
 const calls = [];
-const root = join(__dirname, '..');
 const args = process.argv.slice(2);
 const timeline = args[0] === '--timeline';
 if (timeline) args.shift();
 
-function compile(name) {
-  const filename = join(root, 'dist', `${name}.js`);
-  let cachedData;
-  try {
-    cachedData = readFileSync(join(root, 'dist', `${name}.cache`));
-  } catch {
-    cachedData = undefined;
-  }
-  const fn = new vm.Script(readFileSync(filename, 'latin1'), { filename, cachedData }).runInThisContext();
-  mark(`compile ${name}.js`);
-  return fn;
-}
-
-const { load } = compile('zonectl')(root, createRequire(join(root, 'dist', 'zonectl.js')), pathToFileURL, compile);
+const { load } = open((name) => mark(`compile ${name}.js`));
 const main = load('dist/cli/main.js');
 mark('load cli/main.js');
 

@@ -25,22 +25,36 @@ function compile(name) {
   return new vm.Script(readFileSync(filename, 'latin1'), { filename, cachedData }).runInThisContext();
 }
 
-// Which of stdout and stderr the command used: setting one up costs 2-4 ms (a pipe is a
-// net.Socket), so the end below does not ask one that was never written to.
-const used = new Set();
-for (const name of ['stdout', 'stderr']) {
-  const { get } = Object.getOwnPropertyDescriptor(process, name);
-  Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => (used.add(name), get.call(process)) });
+/** The bundle's module registry (`load(id)`); `compiled` is told each script it compiles. */
+function open(compiled = () => {}) {
+  const each = (name) => {
+    const fn = compile(name);
+    compiled(name);
+    return fn;
+  };
+  return each('zonectl')(root, createRequire(join(root, 'dist', 'zonectl.js')), pathToFileURL, each);
 }
-const drained = () => [...used].every((name) => process[name].writableLength === 0);
 
-const { load } = compile('zonectl')(root, createRequire(join(root, 'dist', 'zonectl.js')), pathToFileURL, compile);
-load('dist/cli/main.js')
-  .main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-    // Once everything written is out, no natural end: that waits for V8's background jobs
-    // (optimising compiles of code that will never run again: ~19 ms after a no-op up of 100
-    // zones). Output still queued for a pipe (a large `ps --json`) ends naturally instead.
-    if (drained()) process.exit(code);
-  });
+if (require.main !== module) {
+  module.exports = { open }; // bench/profile-cli.cjs starts the CLI the same way
+} else {
+  // Which of stdout and stderr the command used: setting one up costs 2-4 ms (a pipe is a
+  // net.Socket), so the end below does not ask one that was never written to.
+  const used = new Set();
+  for (const name of ['stdout', 'stderr']) {
+    const { get } = Object.getOwnPropertyDescriptor(process, name);
+    Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => (used.add(name), get.call(process)) });
+  }
+  const drained = () => [...used].every((name) => process[name].writableLength === 0);
+
+  open()
+    .load('dist/cli/main.js')
+    .main(process.argv.slice(2))
+    .then((code) => {
+      process.exitCode = code;
+      // Once everything written is out, no natural end: that waits for V8's background jobs
+      // (optimising compiles of code that will never run again: ~19 ms after a no-op up of 100
+      // zones). Output still queued for a pipe (a large `ps --json`) ends naturally instead.
+      if (drained()) process.exit(code);
+    });
+}

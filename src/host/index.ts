@@ -2,7 +2,7 @@
 // facts the planner checks against. The one factory (createHost) picks the real drivers;
 // tests pass fakes (src/host/fake/).
 
-import { readFile } from './afs.js';
+import { readFileSync } from 'node:fs';
 import type { HostFacts } from '../model/actual.js';
 import { parseCpuset } from '../model/units.js';
 import type { CgroupDriver } from './cgroup/driver.js';
@@ -46,6 +46,8 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
 
 /** Online CPUs, the host's IPv4 routes (not through zonectl's own interfaces), whether libnftables is there. */
 async function hostFacts(net: NetDriver): Promise<HostFacts> {
-  const [online, routes, nft] = await Promise.all([readFile('/sys/devices/system/cpu/online', 'utf8'), net.hostRoutes(), new NftTables().available()]);
+  // sysfs: read at once, not through libuv's pool
+  const online = readFileSync('/sys/devices/system/cpu/online', 'utf8');
+  const [routes, nft] = await Promise.all([net.hostRoutes(), new NftTables().available()]);
   return { cpus: parseCpuset(online.trim()) ?? [], routes, nft };
 }

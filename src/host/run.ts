@@ -1,4 +1,4 @@
-// Running a program (the zone helper, nft): started, fed, read and reaped by a native thread of
+// Running a program (the zone helper): started, fed, read and reaped by a native thread of
 // its own (startProcess: posix_spawn, no fork of Node). Neither node:child_process nor node:net
 // is loaded, no stream is made per run, and the event loop never waits for a child's exec.
 
