@@ -9,7 +9,7 @@ import type { ZoneRow } from '../ui/zones.js';
 export async function ps(opts: LoadOptions & HostOptions): Promise<ZoneRow[]> {
   const { desired } = loadConfig(opts);
   const host = await createHost(opts);
-  const actual = await observe(host, desired.project);
+  const actual = await observe(host, desired.project, { nft: false });
   return Object.values(actual.zones).map((z) => ({
     name: z.name,
     state: z.state === 'exited' ? `exited(${z.exit_code ?? '?'})` : z.state,

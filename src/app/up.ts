@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { lockFile, tryLockFile, type ProjectLock } from '../host/state/lock.js';
 import type { DesiredState } from '../model/types.js';
-import { plan as diff } from '../plan/plan.js';
+import { plan as diff, usesNftables } from '../plan/plan.js';
 import { hasErrors, type Plan } from '../plan/types.js';
 import { execute, type ExecuteEvents, type ExecuteResult } from '../reconcile/execute.js';
 import { observe } from '../reconcile/observe.js';
@@ -74,7 +74,7 @@ async function apply(desired: DesiredState, host: Host, opts: ApplyOptions, remo
   }
   let gone = false;
   try {
-    const actual = await observe(host, desired.project);
+    const actual = await observe(host, desired.project, { nft: usesNftables(desired) });
     const plan = diff(desired, actual, { prune: opts.prune ?? true });
     if (opts.onPlan?.(plan) === false || hasErrors(plan)) {
       // Nothing applied (a dry run, a plan error): a project that did not exist leaves no lock.

@@ -14,7 +14,7 @@ import { ConfigError, type ConfigProblem } from '../config/errors.js';
 import { loadConfig, type Loaded } from '../config/load.js';
 import { createHost, type Host } from '../host/index.js';
 import { lockHolder, tryLockFile, type ProjectLock } from '../host/state/lock.js';
-import { plan as diff } from '../plan/plan.js';
+import { plan as diff, usesNftables } from '../plan/plan.js';
 import { hasErrors, type Action, type Plan } from '../plan/types.js';
 import { execute, type ExecuteResult } from '../reconcile/execute.js';
 import { observe } from '../reconcile/observe.js';
@@ -306,7 +306,7 @@ async function reconcileOnce(
     lock = await takeLock(host.state.lockPath(project), opts);
     if (!lock) return { ...empty(base), status: 'unchanged', errors: ['stopped while waiting for another zonectl run on this project'], ms: elapsed() };
     const desired = canonical(loaded.desired, host);
-    const actual = await observe(host, project);
+    const actual = await observe(host, project, { nft: usesNftables(desired) });
     const plan = diff(desired, actual, { prune: opts.prune ?? true });
     const warnings = plan.diagnostics.filter((d) => d.severity === 'warning').map((d) => `${d.id}: ${d.path}: ${d.message}`);
     if (hasErrors(plan)) {

@@ -16,7 +16,8 @@ export interface Host {
   zones: ZoneDriver;
   net: NetDriver;
   state: StateStore;
-  facts(): Promise<HostFacts>;
+  /** `nft`: whether to look for nftables (else HostFacts.nft is null). */
+  facts(opts: { nft: boolean }): Promise<HostFacts>;
   now(): Date;
 }
 
@@ -40,14 +41,16 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
   const { ZonePaths } = await import('./zone/paths.js');
   const zones = new NativeZoneDriver({ paths: new ZonePaths(opts.runDir, opts.libDir) });
   const net = createNetDriver(opts.runDir === undefined ? {} : { runDir: opts.runDir });
-  void new NftTables().available(); // libnftables loads (~1 ms) on a worker thread while the run goes on to observe
-  return { cgroup, zones, net, state, facts: () => hostFacts(net), now: () => new Date() };
+  return { cgroup, zones, net, state, facts: (o) => hostFacts(net, o.nft), now: () => new Date() };
 }
 
-/** Online CPUs, the host's IPv4 routes (not through zonectl's own interfaces), whether libnftables is there. */
-async function hostFacts(net: NetDriver): Promise<HostFacts> {
+/**
+ * Online CPUs, the host's IPv4 routes (not through zonectl's own interfaces), and (`nft`)
+ * whether libnftables is there: it loads (~2 ms of CPU) on a worker thread meanwhile.
+ */
+async function hostFacts(net: NetDriver, nft: boolean): Promise<HostFacts> {
   // sysfs: read at once, not through libuv's pool
   const online = readFileSync('/sys/devices/system/cpu/online', 'utf8');
-  const [routes, nft] = await Promise.all([net.hostRoutes(), new NftTables().available()]);
-  return { cpus: parseCpuset(online.trim()) ?? [], routes, nft };
+  const [routes, hasNft] = await Promise.all([net.hostRoutes(), nft ? new NftTables().available() : null]);
+  return { cpus: parseCpuset(online.trim()) ?? [], routes, nft: hasNft };
 }

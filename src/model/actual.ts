@@ -44,8 +44,12 @@ export interface HostFacts {
   cpus: number[];
   /** Routes of the host not owned by zonectl, as CIDRs (a new subnet must not overlap them). */
   routes: string[];
-  /** Whether nftables (libnftables) is there: egress NAT and published ports need it. */
-  nft: boolean;
+  /**
+   * Whether nftables (libnftables) is there: a segment with a gateway needs it (its isolation,
+   * egress NAT, published ports). null: not looked for, because nothing desired needs it
+   * (loading the library costs ~2 ms of CPU).
+   */
+  nft: boolean | null;
 }
 
 export interface ActualState {

@@ -176,12 +176,22 @@ function checkCpuset(actual: ActualState, id: ResourceId, limits: Limits, diagno
   }
 }
 
-/** Egress NAT and published ports live in an nftables table: without nft, say so before applying. */
+/**
+ * Whether the desired state needs the project's nftables table: a segment with a gateway (the
+ * host routes for it: the table keeps it apart from other segments, and holds its NAT and
+ * published ports). A segment without one needs no rule (src/host/net/nft.ts says why).
+ */
+export function usesNftables(desired: DesiredState): boolean {
+  return Object.values(desired.networks).some((n) => n.gateway);
+}
+
+/** The rules of segments with a gateway live in an nftables table: without nft, say so before applying. */
 function checkNft(desired: DesiredState, actual: ActualState, diagnostics: Diagnostic[]): void {
-  if (actual.host.nft) return;
+  if (actual.host.nft !== false) return;
   const need = 'nftables (libnftables), which this host lacks (install the Debian package nftables)';
   for (const [name, n] of sorted(desired.networks)) {
     if (n.egress === 'nat') diagnostics.push({ severity: 'error', id: `network.${name}`, path: 'egress', message: `egress: nat needs ${need}` });
+    else if (n.gateway) diagnostics.push({ severity: 'error', id: `network.${name}`, path: 'gateway', message: `a gateway needs ${need}, to keep the segment apart from the others the host routes for` });
   }
   for (const [name, z] of sorted(desired.zones)) {
     if (z.ports.length > 0) diagnostics.push({ severity: 'error', id: `zone.${name}`, path: 'ports', message: `published ports need ${need}` });

@@ -251,6 +251,37 @@ describeRoot('network segmentation (root, real kernel)', () => {
     }
   });
 
+  it('routes nothing out of a segment without a gateway, with IP forwarding on and no nftables table (only because of its zones\' filters)', async () => {
+    const l = await listen(ns.web!.path, 7008);
+    const back = bridgeName(project, 'back');
+    const web = layout.web!.front!;
+    // db sends to web through the host: an on-link route and the back bridge's MAC for web's
+    // address; the host gets a route back to db (so that only db's filter can stop the
+    // connection, and no reply follows the default route); the project's table, which would
+    // also drop it, is gone
+    const brMac = readFileSync(`/sys/class/net/${back}/address`, 'utf8').trim();
+    writeFileSync(IP_FORWARD, '1');
+    execFileSync('ip', ['route', 'add', networks.back!.subnet, 'dev', back]);
+    inZone('db', ['ip', 'route', 'add', web, 'dev', 'back']);
+    inZone('db', ['ip', 'neigh', 'replace', web, 'lladdr', brMac, 'dev', 'back', 'nud', 'permanent']);
+    try {
+      await nft.remove(project);
+      expect((await connect(ns.db!.path, web, 7008, { timeoutMs: 1200 })).ok).toBe(false);
+      // Control: without db's filter the host routes it to web.
+      execFileSync('tc', ['filter', 'del', 'dev', vethHostName(project, 'db', 'back'), 'ingress']);
+      expect((await connect(ns.db!.path, web, 7008, { timeoutMs: 2000 })).ok).toBe(true);
+    } finally {
+      writeFileSync(IP_FORWARD, forwardBefore);
+      inZone('db', ['ip', 'neigh', 'del', web, 'dev', 'back']);
+      inZone('db', ['ip', 'route', 'del', web, 'dev', 'back']);
+      execFileSync('ip', ['route', 'del', networks.back!.subnet, 'dev', back]);
+      await driver.convergeZone(project, 'db', ns.db!.path, want('db')); // the filter again
+      await driver.applyRules(project, rules());
+      l.close();
+    }
+    expect(execFileSync('tc', ['filter', 'show', 'dev', vethHostName(project, 'db', 'back'), 'ingress'], { encoding: 'utf8' })).toContain('bpf');
+  });
+
   it('shapes bandwidth on both ends, changed in place, within 20% of the cap', async () => {
     const l = await listen(ns.api!.path, 7006);
     // About three seconds of transfer at the cap; goodput is compared with the cap.

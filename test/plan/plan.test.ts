@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZONE_FIELDS } from '../../src/model/fields.js';
-import { plan } from '../../src/plan/plan.js';
+import { plan, usesNftables } from '../../src/plan/plan.js';
 import { compactPlan, renderPlan } from '../../src/plan/render.js';
 import { HOST, converged, desiredFrom } from '../helpers/state.js';
 
@@ -229,25 +229,31 @@ describe('plan JSON', () => {
 });
 
 describe('plan on a host without nft', () => {
-  it('refuses egress NAT and published ports before anything is applied, naming the package', () => {
+  it('refuses gateways, egress NAT and published ports before anything is applied, naming the package', () => {
     const d = desiredFrom(`
 name: shop
 networks:
   front: { subnet: 10.213.1.0/24, gateway: true, egress: nat }
   back: { subnet: 10.213.2.0/24 }
+  mid: { subnet: 10.213.3.0/24, gateway: true }
 zones:
   web:
     networks: [front]
     ports: ["8080:80"]
   api:
-    networks: [back]
+    networks: [back, mid]
 `);
     const noNft = { ...empty(), host: { ...HOST, nft: false } };
     expect(plan(d, noNft).diagnostics.map((x) => `${x.severity} ${x.id} ${x.path}: ${x.message}`)).toEqual([
       'error network.front egress: egress: nat needs nftables (libnftables), which this host lacks (install the Debian package nftables)',
+      'error network.mid gateway: a gateway needs nftables (libnftables), which this host lacks (install the Debian package nftables), to keep the segment apart from the others the host routes for',
       'error zone.web ports: published ports need nftables (libnftables), which this host lacks (install the Debian package nftables)',
     ]);
-    // Segments, isolation and anti-spoofing need only the kernel: a plain project plans fine.
-    expect(plan(desiredFrom(BASE), noNft).diagnostics).toEqual([]);
+    expect(usesNftables(d)).toBe(true);
+    // Segments without a gateway need only the kernel: such a project plans fine, and is not even asked about nft.
+    const plain = desiredFrom(BASE.replace('gateway: true', 'gateway: false'));
+    expect(usesNftables(plain)).toBe(false);
+    expect(plan(plain, noNft).diagnostics).toEqual([]);
+    expect(plan(plain, { ...empty(), host: { ...HOST, nft: null } }).diagnostics).toEqual([]);
   });
 });

@@ -53,7 +53,7 @@ export async function fakeHost(opts: FakeHostOptions = {}): Promise<FakeHost> {
     state,
     runDir,
     cpus: opts.cpus ?? [0, 1, 2, 3],
-    facts: async (): Promise<HostFacts> => ({ cpus: [...host.cpus], routes: await net.hostRoutes(), nft: true }),
+    facts: async (o): Promise<HostFacts> => ({ cpus: [...host.cpus], routes: await net.hostRoutes(), nft: o.nft ? true : null }),
     now,
     dispose: () => rm(runDir, { recursive: true, force: true }),
   };

@@ -7,7 +7,7 @@ import { NftTables } from './nft.js';
 export type { NetDriver, NetObservation, ObservedNetwork, ProjectRules, ResolvedAttachment } from './driver.js';
 export { FakeNetDriver, type FakeNetCall } from './fake.js';
 export { hostsFiles } from './hosts.js';
-export { needsNft, renderRules, tableName } from './nft.js';
+export { renderRules, tableName } from './nft.js';
 export { canonicalBandwidth, canonicalRate } from './shaping.js';
 
 /** `runDir`: where the projects' run directories are (default /run/zonectl). */

@@ -1,6 +1,6 @@
-// The per-project nftables table `inet zonectl-PROJECT`: forwarding between zonectl segments
-// dropped, `internal` segments sealed, masquerading for `egress: nat`, DNAT for published
-// ports. Rendered by a pure function, replaced atomically by one run of nft's commands (the
+// The per-project nftables table `inet zonectl-PROJECT`, for its segments with a gateway:
+// forwarding between them and other zonectl segments dropped, masquerading for `egress: nat`,
+// DNAT for published ports (a project without a gateway has no table). Rendered by a pure function, replaced atomically by one run of nft's commands (the
 // table is declared, deleted and declared again in one transaction), deleted with the project.
 // The commands run through libnftables inside zonectl (the library the `nft` command is a
 // shell over), not an `nft` process: ~2 ms instead of ~7 ms for a new table, ~2 ms instead of
@@ -31,16 +31,19 @@ export function tableName(project: string): string {
   return `zonectl-${project}`;
 }
 
-/** Whether the project uses what only nftables can do (NAT, published ports). */
-export function needsNft(rules: ProjectRules): boolean {
-  return Object.values(rules.networks).some((n) => n.egress === 'nat') || rules.published.some((p) => p.ports.length > 0);
-}
-
 const q = (s: string): string => JSON.stringify(s);
 
-/** The table's definition, or null when the project has no networks (the table is deleted). */
+/**
+ * The table's definition, or null when no network of the project has a gateway (the table is
+ * deleted, or never made). A segment without a gateway needs no rule: the host has no address
+ * and so no route into it, and each zone's antispoofing filter drops, at its veth, every IPv4
+ * packet for an address outside the segment, so nothing from it is ever routed. (`internal`
+ * forbids a gateway; NAT and published ports need one.)
+ */
 export function renderRules(project: string, rules: ProjectRules): string | null {
-  const nets = Object.values(rules.networks).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const nets = Object.values(rules.networks)
+    .filter((n) => n.gateway)
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (nets.length === 0) return null;
   const forward: string[] = [];
   const post: string[] = [];
@@ -48,11 +51,10 @@ export function renderRules(project: string, rules: ProjectRules): string | null
   for (const n of nets) {
     const br = q(bridgeName(project, n.name));
     forward.push(`iifname ${br} oifname != ${br} oifname "znb*" drop`, `oifname ${br} iifname != ${br} iifname "znb*" drop`);
-    if (n.internal) forward.push(`iifname ${br} oifname != ${br} drop`, `oifname ${br} iifname != ${br} drop`);
-    if (n.egress === 'nat' && !n.internal) post.push(`ip saddr ${n.subnet} oifname != ${br} masquerade`);
+    if (n.egress === 'nat') post.push(`ip saddr ${n.subnet} oifname != ${br} masquerade`);
     // A port published on 127.0.0.1, reached from the host itself: the DNATed packet leaves
     // with a loopback source, which the zone could not answer (route_localnet is set on the bridge).
-    if (n.gateway && !n.internal) post.push(`ip saddr 127.0.0.0/8 oifname ${br} masquerade`);
+    post.push(`ip saddr 127.0.0.0/8 oifname ${br} masquerade`);
   }
   for (const p of [...rules.published].sort((a, b) => (a.zone < b.zone ? -1 : 1))) {
     for (const port of p.ports) {
@@ -97,10 +99,8 @@ export class NftTables {
   async apply(project: string, rules: ProjectRules): Promise<void> {
     const text = renderRules(project, rules);
     if (text === null) return this.remove(project);
-    if (!(await this.available())) {
-      if (needsNft(rules)) throw new HostError(`project ${project}: egress NAT and published ports need nft (install the Debian package nftables)`, { code: 'ENOENT' });
-      return; // segments, isolation and anti-spoofing need only the kernel
-    }
+    // the plan refuses this first (plan.ts, checkNft)
+    if (!(await this.available())) throw new HostError(`project ${project}: a network with a gateway needs nftables (install the Debian package nftables)`, { code: 'ENOENT' });
     const handle = await this.handle(project);
     if (handle !== null && (await this.recorded(project, handle)) === text) return;
     // declared, deleted and defined again in one transaction: the replace is atomic
@@ -111,10 +111,10 @@ export class NftTables {
   }
 
   async remove(project: string): Promise<void> {
-    if (!(await this.available())) return;
     const t = `inet ${tableName(project)}`;
     // Declaring it first makes the delete succeed whether or not it exists; when the kernel has
-    // none (down removes it twice: with the rules, then with the project) nothing is run.
+    // none (down removes it twice: with the rules, then with the project; a project without a
+    // gateway never has one) nothing is run, and libnftables is not even loaded.
     if ((await this.handle(project)) !== null) {
       await runNft(`table ${t} {}\ndelete table ${t}\n`, `delete nftables table ${tableName(project)}`);
     }

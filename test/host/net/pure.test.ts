@@ -5,7 +5,7 @@ import { bridgeName, vethHostName } from '../../../src/model/names.js';
 import type { Network, Zone } from '../../../src/model/types.js';
 import { hostsFiles } from '../../../src/host/net/hosts.js';
 import { bridgeAlias, ownerOf, vethAlias, zoneIfname } from '../../../src/host/net/naming.js';
-import { needsNft, renderRules } from '../../../src/host/net/nft.js';
+import { renderRules } from '../../../src/host/net/nft.js';
 import { canonicalBandwidth, tbfFor } from '../../../src/host/net/shaping.js';
 
 const net = (name: string, subnet: string, extra: Partial<Network> = {}): Network => ({ name, subnet, gateway: false, egress: 'none', internal: false, ...extra });
@@ -45,26 +45,26 @@ describe('token buckets', () => {
 describe('the nftables table', () => {
   const networks = { front: net('front', '10.213.1.0/24', { gateway: true, egress: 'nat' }), back: net('back', '10.213.2.0/24'), vault: net('vault', '10.213.3.0/24', { internal: true }) };
 
-  it('drops forwarding between segments, masquerades nat networks and publishes ports', () => {
+  it('drops forwarding between segments with a gateway, masquerades nat networks and publishes ports', () => {
     const text = renderRules('shop', { networks, published: [{ zone: 'web', address: '10.213.1.10', ports: [{ host_ip: null, host_port: 8080, zone_port: 80, protocol: 'tcp' }, { host_ip: '127.0.0.1', host_port: 53, zone_port: 53, protocol: 'udp' }] }] })!;
     const front = JSON.stringify(bridgeName('shop', 'front'));
     const vault = JSON.stringify(bridgeName('shop', 'vault'));
     expect(text.split('\n')[0]).toBe('table inet zonectl-shop {');
     expect(text).toContain(`iifname ${front} oifname != ${front} oifname "znb*" drop`);
     expect(text).toContain(`oifname ${front} iifname != ${front} iifname "znb*" drop`);
-    expect(text).toContain(`iifname ${vault} oifname != ${vault} drop`);
     expect(text).toContain(`ip saddr 10.213.1.0/24 oifname != ${front} masquerade`);
-    expect(text).not.toContain('10.213.2.0/24 oifname');
+    // segments without a gateway have no rule: no route into them, and their zones' filters confine them
+    expect(text).not.toContain(vault);
+    expect(text).not.toContain(JSON.stringify(bridgeName('shop', 'back')));
     expect(text).toContain(`ip saddr 127.0.0.0/8 oifname ${front} masquerade`);
     expect(text).toContain('fib daddr type local tcp dport 8080 dnat ip to 10.213.1.10:80');
     expect(text).toContain('ip daddr 127.0.0.1 udp dport 53 dnat ip to 10.213.1.10:53');
   });
 
-  it('is removed when the project has no networks; nft is needed only for NAT and ports', () => {
+  it('is not there when no network of the project has a gateway', () => {
     expect(renderRules('shop', { networks: {}, published: [] })).toBeNull();
-    expect(needsNft({ networks: { back: networks.back }, published: [] })).toBe(false);
-    expect(needsNft({ networks, published: [] })).toBe(true);
-    expect(needsNft({ networks: {}, published: [{ zone: 'w', address: '10.0.0.2', ports: [{ host_ip: null, host_port: 1, zone_port: 1, protocol: 'tcp' }] }] })).toBe(true);
+    expect(renderRules('shop', { networks: { back: networks.back, vault: networks.vault }, published: [] })).toBeNull();
+    expect(renderRules('shop', { networks: { third: net('third', '10.213.4.0/24', { gateway: true }) }, published: [] })).toContain('"znb*" drop');
   });
 });
 
