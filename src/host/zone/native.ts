@@ -3,7 +3,7 @@
 // and signals through pidfds.
 
 import { closeSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { chown, mkdir, readdir, rm, stat, unlink } from '../afs.js';
+import { chown, readdir, rm, stat, unlink } from '../afs.js';
 import { basename, dirname, join } from 'node:path';
 
 import type { Zone } from '../../model/types.js';
@@ -112,9 +112,12 @@ export class NativeZoneDriver implements ZoneDriver {
     const log = opts.log ?? this.log;
     mkdirSync(p.rootfs(project, name), { recursive: true, mode: 0o700 });
     mkdirSync(dirname(p.netns(project, name)), { recursive: true, mode: 0o700 });
-    // on LIB (a disk): the zone's directory first (one mode), then its layer beside its log
-    await mkdir(p.zoneLib(project, name), { recursive: true, mode: 0o755 });
-    await Promise.all([mkdir(layer.upper, { recursive: true, mode: 0o755 }), mkdir(layer.work, { recursive: true, mode: 0o700 })]);
+    // on LIB: the zone's directory first (one mode), then its layer beside its log. At once, not
+    // through libuv's pool: a recursive mkdir there is one round trip through this thread per
+    // level, each waiting for it to be free (~7 ms in all during a cold up, against ~0.3 ms)
+    mkdirSync(p.zoneLib(project, name), { recursive: true, mode: 0o755 });
+    mkdirSync(layer.upper, { recursive: true, mode: 0o755 });
+    mkdirSync(layer.work, { recursive: true, mode: 0o700 });
     let ids: { base: number; count: number } | undefined;
     if (userns) {
       ids = { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE };
@@ -164,7 +167,7 @@ export class NativeZoneDriver implements ZoneDriver {
     const pin = this.paths.netns(project, zone);
     for (let attempt = 1; ; attempt++) {
       try {
-        await mkdir(dirname(pin), { recursive: true, mode: 0o700 });
+        mkdirSync(dirname(pin), { recursive: true, mode: 0o700 }); // on the run directory's tmpfs: at once
         return { path: pin, made: await netnsPin(pin) };
       } catch (e) {
         // ENOENT: another zone's stop (a replace running alongside) removed the then empty
