@@ -253,23 +253,27 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   // zone's directories and layer; the helper begins once both exist, and assembles the zone
   // while its limits are written and its network plumbed; its command runs once those and the
   // project's rules are in place.
-  const made = settleBoth(
-    cx.step('create cgroup', () => host.cgroup.create(project, zone.name)),
-    cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name)),
-  );
+  const cgroup = cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
+  const netns = cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
+  const made = settleBoth(cgroup, netns);
   const cgroupProcs = made.then(([procs]) => procs);
   cgroupProcs.catch(() => {}); // its failure is made's, reported through ready (start may not get to it)
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
+  // the limits once the cgroup is there, the plug once the namespace is: neither waits for the other
   const ready = (async () => {
-    const [, ns] = await made;
     await settleBoth(
-      (async () => cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits))))(),
       (async () => {
+        await cgroup;
+        cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
+      })(),
+      (async () => {
+        const ns = await netns;
         await cx.networksReady();
         await connect(cx, zone, ns.path, ns.made);
       })(),
     );
+    await made;
     await cx.rules;
   })();
   // the failure to report is ready's (a cgroup, a namespace, a limit, a link), not the start it called off
