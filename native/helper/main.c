@@ -3,9 +3,10 @@
  *   zonectl-helper start SPECFILE [--go]
  *       Prints "ok INIT_PID STARTED_AT_MS" once the zone's command was exec'd, or
  *       "error ERRNO OP<TAB>DETAIL"; exits 0 or 1. The supervisor stays behind, detached.
- *       --go: everything is made, but the command runs only once the byte 'g' arrives on
- *       stdin (EOF instead: the start is called off, nothing stays behind), so that zonectl
- *       can plumb the zone's network while its root is being assembled.
+ *       --go: zonectl makes the zone's network namespace meanwhile, and writes the byte 'n' on
+ *       stdin once it is pinned (the zone enters it then: the root is assembled before), then
+ *       'g' once it is plumbed and the limits written: only then does the command run. EOF
+ *       instead: the start is called off, nothing stays behind.
  *   zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]
  *       Runs CMD inside the running zone; exits with its status.
  */
@@ -49,7 +50,8 @@ static int load(const char *path, struct spec *s, struct zerr *z) {
 static int start(const char *path, int go) {
   struct spec s;
   struct zerr z = {0};
-  if (load(path, &s, &z) < 0 || netns_ensure(s.netns, &z) < 0) {
+  /* --go: zonectl pins the network namespace itself, and says when (zone.c) */
+  if (load(path, &s, &z) < 0 || (!go && netns_ensure(s.netns, &z) < 0)) {
     print_error(&z);
     return 1;
   }

@@ -57,8 +57,10 @@ int netns_ensure(const char *pin, struct zerr *z) {
   return rc;
 }
 
-int netns_enter(const char *pin, struct zerr *z) {
-  int fd = open(pin, O_RDONLY | O_CLOEXEC);
+int netns_enter(int root, const char *pin, struct zerr *z) {
+  const char *rel = pin;
+  while (*rel == '/') rel++;
+  int fd = openat(root, rel, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return zerr_set(z, "open", "%s", pin);
   int rc = setns(fd, CLONE_NEWNET) < 0 ? zerr_set(z, "setns", "%s", pin) : 0;
   close(fd);

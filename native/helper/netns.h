@@ -7,6 +7,9 @@
 
 /* Create and pin a fresh namespace (loopback up, ping_group_range open) unless `pin` is one. */
 int netns_ensure(const char *pin, struct zerr *z);
-int netns_enter(const char *pin, struct zerr *z);
+/* Enter the namespace pinned at `pin`, an absolute path looked up from `root` (an O_PATH fd of
+ * a root directory: the host's, opened before the caller's mount namespace was made, so that a
+ * pin mounted since is seen). */
+int netns_enter(int root, const char *pin, struct zerr *z);
 
 #endif

@@ -252,7 +252,8 @@ static int read_only(const struct root *r, const struct spec *s) {
   return 0;
 }
 
-int rootfs_enter(const struct spec *s, int userns_fd, struct zerr *z) {
+int rootfs_enter(const struct spec *s, int userns_fd, int (*join_net)(const struct spec *, void *, struct zerr *),
+                 void *arg, struct zerr *z) {
   /* nothing mounted here propagates back to the host, nor from the host into the zone */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return zerr_set(z, "mount", "/ private");
   /* the lower layer, idmapped in place (in this mount namespace only): host root's files
@@ -280,9 +281,11 @@ int rootfs_enter(const struct spec *s, int userns_fd, struct zerr *z) {
         tmpfs(&r, "/run", "mode=755", MS_NOSUID | MS_NODEV) < 0)
       goto fail;
   }
-  if (mount_in(&r, "/proc", T_DIR, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0) < 0 ||
+  /* /proc follows its reader's network namespace (/proc/net, /proc/sys/net), /sys its mounter's */
+  if (mount_in(&r, "/proc", T_DIR, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0) < 0 || dev(&r) < 0 ||
+      join_net(s, arg, z) < 0 ||
       mount_in(&r, "/sys", T_DIR, "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0) < 0 ||
-      dev(&r) < 0 || user_mounts(&r, s) < 0 || mask(&r) < 0)
+      user_mounts(&r, s) < 0 || mask(&r) < 0)
     goto fail;
   if (s->read_only && read_only(&r, s) < 0) goto fail;
   /* pivot_root(".", "."): the old root ends up on top of the new one, then is detached */

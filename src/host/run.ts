@@ -15,9 +15,9 @@ export interface ProgramOutput {
 export interface ProgramRun {
   /** Resolves when the program has exited. */
   done: Promise<ProgramOutput>;
-  /** Send `byte` on its stdin and close it (a run with `hold`); no-op once done or sent. */
+  /** Send a byte (a few bytes) on its stdin (a run with `hold`); no-op once done or closed. */
   send(byte: string): void;
-  /** Close its stdin without a word (it reads EOF); no-op once done or sent. */
+  /** Close its stdin (it reads EOF); no-op once done or closed. */
   close(): void;
 }
 
@@ -56,11 +56,11 @@ export function runProgram(path: string, args: readonly string[], opts: ProgramR
     send: (byte) => {
       if (stdin < 0) return;
       try {
-        writeSync(stdin, byte); // one byte into an empty pipe: never blocks
+        writeSync(stdin, byte); // a byte or two into a pipe nobody fills: never blocks
       } catch {
         // EPIPE: the program is gone already; `done` tells why
+        closeStdin();
       }
-      closeStdin();
     },
     close: closeStdin,
   };

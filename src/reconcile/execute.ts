@@ -256,8 +256,10 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const cgroup = cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
   const netns = cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
   const made = settleBoth(cgroup, netns);
-  const cgroupProcs = made.then(([procs]) => procs);
-  cgroupProcs.catch(() => {}); // its failure is made's, reported through ready (start may not get to it)
+  made.catch(() => {}); // reported through ready
+  // the helper begins once the cgroup is there, and enters the namespace once it is (start's netns)
+  const cgroupProcs = cgroup;
+  cgroupProcs.catch(() => {}); // its failure is reported through ready (start may not get to it)
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
   // the limits once the cgroup is there, the plug once the namespace is: neither waits for the other
@@ -277,7 +279,7 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
     await cx.rules;
   })();
   // the failure to report is ready's (a cgroup, a namespace, a limit, a link), not the start it called off
-  await settleBoth(ready, cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs, ready })));
+  await settleBoth(ready, cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs, ready, netns })));
   await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
 }
 

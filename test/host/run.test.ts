@@ -30,11 +30,15 @@ describe('runProgram', () => {
     expect((await runProgram('/bin/sh', ['-c', 'ls /proc/self/fd']).done).stdout.trim().split('\n').sort()).toEqual(['0', '1', '2', '3']);
   });
 
-  it('holds stdin open until send() or close()', async () => {
-    const held = runProgram('/bin/sh', ['-c', 'read -r x; echo "got ${x:-nothing}"'], { hold: true });
+  it('holds stdin open across send()s until close()', async () => {
+    const held = runProgram('/bin/sh', ['-c', 'read -r x; read -r y; echo "got ${x:-nothing} ${y:-nothing}"; cat'], { hold: true });
     await new Promise((r) => setTimeout(r, 50));
+    held.send('n\n');
+    await new Promise((r) => setTimeout(r, 20));
     held.send('g\n');
-    expect((await held.done).stdout).toBe('got g\n');
+    await new Promise((r) => setTimeout(r, 20));
+    held.close(); // cat ends at EOF
+    expect((await held.done).stdout).toBe('got n g\n');
     const closed = runProgram('/bin/sh', ['-c', 'read -r x; echo "got ${x:-nothing}"'], { hold: true });
     closed.close();
     expect((await closed.done).stdout).toBe('got nothing\n');

@@ -514,6 +514,31 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(tried).toBeGreaterThan(0);
   });
 
+  it('with ready and netns: the root is assembled before the network namespace is pinned, and the zone enters the one pinned later', async () => {
+    const out = mkdtempSync(join(work, 'late-'));
+    const z = zone('latens', {
+      command: ['/bin/sh', '-c', 'ls /sys/class/net > /out/links; exec sleep infinity'],
+      mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
+    });
+    let pin!: () => void;
+    const pinNow = new Promise<void>((r) => (pin = r));
+    const netns = pinNow.then(() => driver.prepareNetwork(project, 'latens'));
+    const ready = netns.then(() => undefined);
+    const starting = start(z, { ready, netns });
+    // the helper runs (its supervisor records the zone) while no namespace is pinned yet
+    await waitFor('the supervisor', async () => (existsSync(driver.paths.record(project, 'latens')) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(existsSync(join(out, 'links'))).toBe(false);
+    expect(existsSync(driver.paths.netns(project, 'latens'))).toBe(false);
+    pin();
+    const s = await starting;
+    // the zone is in the namespace pinned after it began (not a copy of the pin's empty file), and
+    // its /sys, mounted once it was in, shows that namespace's links
+    expect(readlinkSync(`/proc/${s.pid}/ns/net`)).toBe(`net:[${statSync(driver.paths.netns(project, 'latens')).ino}]`);
+    expect(await waitFor('the command', async () => (existsSync(join(out, 'links')) ? readFileSync(join(out, 'links'), 'utf8') : undefined))).toBe('lo\n');
+    await driver.stop(project, 'latens', 1000);
+  });
+
   it('a ready that rejects calls the start off: its reason, the command never ran, nothing stays', async () => {
     const out = mkdtempSync(join(work, 'off-'));
     const z = zone('calledoff', {

@@ -7,8 +7,7 @@ export interface ZoneStartOptions {
   /**
    * cgroup.procs files every process of the zone joins (from the cgroup driver); none by default.
    * A promise: start prepares what it can meanwhile (its directories and layer) and begins the
-   * zone once it resolves, by when the caller has also pinned the zone's network namespace; when
-   * it rejects, start rejects with that reason and starts nothing.
+   * zone once it resolves; when it rejects, start rejects with that reason and starts nothing.
    */
   cgroupProcs?: readonly string[] | Promise<readonly string[]>;
   /**
@@ -18,6 +17,11 @@ export interface ZoneStartOptions {
    * that reason.
    */
   ready?: Promise<void>;
+  /**
+   * With `ready`: the caller's prepareNetwork of the zone, made alongside (`ready` settles only
+   * after it); the zone enters the namespace once it resolves. Without it, start pins it itself.
+   */
+  netns?: Promise<unknown>;
   /** Log rotation: the current file is rotated past maxBytes; maxFiles counts it too. */
   log?: { maxBytes: number; maxFiles: number };
 }

@@ -144,9 +144,21 @@ export class NativeZoneDriver implements ZoneDriver {
 
     const ready = opts.ready;
     let out: ProgramOutput;
+    let unpinned: { reason: unknown } | null = null;
     try {
       const run = runProgram(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined });
-      ready?.then(() => run.send('g'), () => run.close());
+      if (ready) {
+        // 'n': the zone may enter its network namespace (its root is assembled meanwhile), which
+        // the caller pins (else this start does); 'g': its command may run
+        const pinned = (opts.netns ?? this.prepareNetwork(project, name)).then(
+          () => run.send('n'),
+          (reason: unknown) => {
+            if (opts.netns === undefined) unpinned = { reason }; // the caller's own failure rejects its ready
+            throw reason;
+          },
+        );
+        Promise.all([pinned, ready]).then(() => run.send('g'), () => {}).finally(() => run.close());
+      }
       out = await run.done;
     } catch (e) {
       await this.stop(project, name, 0);
@@ -155,6 +167,10 @@ export class NativeZoneDriver implements ZoneDriver {
     const line = out.stdout.trim();
     const ok = /^ok (\d+) (\d+)$/.exec(line);
     if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
+    if (unpinned !== null) {
+      await this.stop(project, name, 0);
+      throw (unpinned as { reason: unknown }).reason;
+    }
     // The caller may still be plumbing the namespace that stop unpins: let it finish first.
     // Called off, what made the caller call it off is the reason, not the helper's ECANCELED.
     const calledOff = ready === undefined ? null : await ready.then(() => null, (reason: unknown) => ({ reason }));
