@@ -517,7 +517,7 @@ describeRoot('zone runtime (real kernel)', () => {
   it('with ready and netns: the root is assembled before the network namespace is pinned, and the zone enters the one pinned later', async () => {
     const out = mkdtempSync(join(work, 'late-'));
     const z = zone('latens', {
-      command: ['/bin/sh', '-c', 'ls /sys/class/net > /out/links; exec sleep infinity'],
+      command: ['/bin/sh', '-c', 'ls /sys/class/net > /out/links.tmp && mv /out/links.tmp /out/links; exec sleep infinity'],
       mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
     });
     let pin!: () => void;
