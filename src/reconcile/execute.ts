@@ -250,19 +250,15 @@ async function stopZone(cx: Ctx, name: string): Promise<void> {
 async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const { host, project } = cx;
   // The zone's cgroup and network namespace are made side by side while start prepares the
-  // zone's directories and layer; the helper begins once both exist, and assembles the zone
-  // while its limits are written and its network plumbed; its command runs once those and the
-  // project's rules are in place.
+  // zone's directories and layer. The helper begins once the cgroup exists and assembles the
+  // zone's root, entering the namespace once it is pinned; meanwhile the limits are written (once
+  // the cgroup is there) and the network plumbed (once the namespace is). Its command runs once
+  // those and the project's rules are in place.
   const cgroup = cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
   const netns = cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
-  const made = settleBoth(cgroup, netns);
-  made.catch(() => {}); // reported through ready
-  // the helper begins once the cgroup is there, and enters the namespace once it is (start's netns)
-  const cgroupProcs = cgroup;
-  cgroupProcs.catch(() => {}); // its failure is reported through ready (start may not get to it)
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
-  // the limits once the cgroup is there, the plug once the namespace is: neither waits for the other
+  // a failure of either is ready's (start may not get to it)
   const ready = (async () => {
     await settleBoth(
       (async () => {
@@ -275,11 +271,10 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
         await connect(cx, zone, ns.path, ns.made);
       })(),
     );
-    await made;
     await cx.rules;
   })();
   // the failure to report is ready's (a cgroup, a namespace, a limit, a link), not the start it called off
-  await settleBoth(ready, cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs, ready, netns })));
+  await settleBoth(ready, cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs: cgroup, ready, netns })));
   await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
 }
 
