@@ -144,7 +144,7 @@ export class NativeZoneDriver implements ZoneDriver {
 
     const ready = opts.ready;
     let out: ProgramOutput;
-    let unpinned: { reason: unknown } | null = null;
+    const own: { pinFailure?: { reason: unknown } } = {}; // this start's own pin, when the caller has none
     try {
       const run = runProgram(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined });
       if (ready) {
@@ -153,7 +153,7 @@ export class NativeZoneDriver implements ZoneDriver {
         const pinned = (opts.netns ?? this.prepareNetwork(project, name)).then(
           () => run.send('n'),
           (reason: unknown) => {
-            if (opts.netns === undefined) unpinned = { reason }; // the caller's own failure rejects its ready
+            if (opts.netns === undefined) own.pinFailure = { reason }; // the caller's own failure rejects its ready
             throw reason;
           },
         );
@@ -167,9 +167,9 @@ export class NativeZoneDriver implements ZoneDriver {
     const line = out.stdout.trim();
     const ok = /^ok (\d+) (\d+)$/.exec(line);
     if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
-    if (unpinned !== null) {
+    if (own.pinFailure) {
       await this.stop(project, name, 0);
-      throw (unpinned as { reason: unknown }).reason;
+      throw own.pinFailure.reason;
     }
     // The caller may still be plumbing the namespace that stop unpins: let it finish first.
     // Called off, what made the caller call it off is the reason, not the helper's ECANCELED.
