@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "args.h"
 #include "lock.h"
 #include "mount.h"
 #include "net_addon.h"
@@ -57,24 +58,6 @@ class Starter {
   std::condition_variable cv_;
   std::deque<std::function<void()>> q_;
 };
-
-bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t& out) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(name) + " must be a number").ThrowAsJavaScriptException();
-    return false;
-  }
-  out = info[i].As<Napi::Number>().Int32Value();
-  return true;
-}
-
-bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* name, std::string& out) {
-  if (info.Length() <= i || !info[i].IsString()) {
-    Napi::TypeError::New(info.Env(), std::string(name) + " must be a string").ThrowAsJavaScriptException();
-    return false;
-  }
-  out = info[i].As<Napi::String>().Utf8Value();
-  return true;
-}
 
 Napi::Value Throw(Napi::Env env, const SysError& e) {
   ToJsError(env, e).ThrowAsJavaScriptException();

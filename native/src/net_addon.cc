@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "args.h"
 #include "net_ops.h"
 #include "netns.h"
 #include "nft.h"
@@ -442,28 +443,21 @@ Napi::Value AntispoofProgram(const Napi::CallbackInfo& info) {
 
 // netnsPin(path: string): Promise<boolean> — true when it made the namespace; see netns.h.
 Napi::Value NetnsPin(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "netnsPin(path: string)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::string pin = info[0].As<Napi::String>().Utf8Value();
+  std::string pin;
+  if (!ArgString(info, 0, "path", pin)) return info.Env().Undefined();
   return PromiseWorker<int>::Start(
-      env, [pin](SysError& e) { return netns_pin(pin, e); },
+      info.Env(), [pin](SysError& e) { return netns_pin(pin, e); },
       [](Napi::Env env, const int& made) { return Napi::Boolean::New(env, made == 1); });
 }
 
 // nftTableHandle(family: number, name: string): Promise<number> — the table's handle, 0 when absent.
 Napi::Value NftTableHandle(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString()) {
-    Napi::TypeError::New(env, "nftTableHandle(family: number, name: string)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  auto family = static_cast<uint8_t>(info[0].As<Napi::Number>().Uint32Value());
-  std::string name = info[1].As<Napi::String>().Utf8Value();
+  int32_t nfproto;
+  std::string name;
+  if (!ArgInt(info, 0, "family", nfproto) || !ArgString(info, 1, "name", name)) return info.Env().Undefined();
+  auto family = static_cast<uint8_t>(nfproto);
   return PromiseWorker<uint64_t>::Start(
-      env,
+      info.Env(),
       [family, name](SysError& e) {
         uint64_t handle = 0;
         nft_table_handle(family, name, handle, e);
@@ -481,14 +475,10 @@ Napi::Value NftAvailable(const Napi::CallbackInfo& info) {
 
 // nftRun(commands: string): Promise<{ ok, output, errors }> — nft's language through libnftables.
 Napi::Value NftRun(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "nftRun(commands: string)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::string commands = info[0].As<Napi::String>().Utf8Value();
+  std::string commands;
+  if (!ArgString(info, 0, "commands", commands)) return info.Env().Undefined();
   return PromiseWorker<NftResult>::Start(
-      env,
+      info.Env(),
       [commands](SysError& e) {
         NftResult r;
         nft_lib_run(commands, r, e);

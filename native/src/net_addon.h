@@ -4,8 +4,8 @@
 
 namespace zonectl {
 
-// netExec(netns: string | null, ops: object[]): Promise<unknown[]>, netnsPin(path): Promise<void>,
-// nftTableHandle(family, name): Promise<number> — see net_addon.cc.
+// netExec(netns: string | null, ops: object[]): Promise<unknown[]>, netnsPin(path): Promise<boolean>,
+// nftTableHandle(family, name): Promise<number>, nftAvailable(), nftRun(commands) — see net_addon.cc.
 void InitNet(Napi::Env env, Napi::Object exports);
 
 }  // namespace zonectl

@@ -2,7 +2,7 @@
 // node:fs/promises is not used on the up and down paths: loading it costs ~1.3 ms at every
 // start (it brings streams and readline with it), and node:fs is loaded anyway.
 
-import { chown as chownCb, mkdir as mkdirCb, readdir as readdirCb, readFile as readFileCb, readlink as readlinkCb, rename as renameCb, rm as rmCb, stat as statCb, statfs as statfsCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
+import { chown as chownCb, mkdir as mkdirCb, readdir as readdirCb, readFile as readFileCb, readlink as readlinkCb, rename as renameCb, rm as rmCb, stat as statCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
 import { promisify } from 'node:util';
 
 export const chown = promisify(chownCb);
@@ -13,6 +13,5 @@ export const readlink = promisify(readlinkCb);
 export const rename = promisify(renameCb);
 export const rm = promisify(rmCb);
 export const stat = promisify(statCb);
-export const statfs = promisify(statfsCb);
 export const unlink = promisify(unlinkCb);
 export const writeFile = promisify(writeFileCb);

@@ -77,7 +77,9 @@ export class FakeZoneDriver implements ZoneDriver {
     this.calls.push(`start ${k}`);
     const current = this.records.get(k);
     if (current && current.state !== 'exited') throw new HostError(`start zone ${zone.name}: already ${current.state}`, { code: 'EEXIST' });
-    const cgroupProcs = await opts.cgroupProcs; // the caller's cgroup and namespace are made by then
+    const cgroupProcs = await opts.cgroupProcs; // the caller's cgroup is made by then
+    // as the real one: with ready, the zone enters the namespace the caller pins (netns), or pins it
+    if (opts.ready) await (opts.netns ?? this.prepareNetwork(project, zone.name));
     // The helper joins the pinned namespace: without it, start fails as the real one does.
     if (!this.pinned.has(k)) throw new HostError(`start zone ${zone.name}: setns ${this.opts.netnsPath(project, zone.name)}: ENOENT`, { code: 'ENOENT' });
     this.fail(project, zone.name, 'start', `start zone ${zone.name}`);

@@ -1,7 +1,8 @@
 // The per-project nftables table `inet zonectl-PROJECT`, for its segments with a gateway:
 // forwarding between them and other zonectl segments dropped, masquerading for `egress: nat`,
-// DNAT for published ports (a project without a gateway has no table). Rendered by a pure function, replaced atomically by one run of nft's commands (the
-// table is declared, deleted and declared again in one transaction), deleted with the project.
+// DNAT for published ports (a project without a gateway has no table). Rendered by a pure
+// function, replaced atomically by one run of nft's commands (the table is declared, deleted
+// and declared again in one transaction), deleted with the project.
 // The commands run through libnftables inside zonectl (the library the `nft` command is a
 // shell over), not an `nft` process: ~2 ms instead of ~7 ms for a new table, ~2 ms instead of
 // 20-30 ms to delete one. A table the kernel does not have yet is only declared: deleting one

@@ -124,7 +124,7 @@ export class NativeZoneDriver implements ZoneDriver {
       // the top of the writable layer is the zone root's (what it writes is owned by its own ids)
       await chown(layer.upper, ids.base, ids.base);
     }
-    // the caller makes the zone's cgroup and network namespace meanwhile
+    // the caller makes the zone's cgroup meanwhile (its network namespace may come later: 'n' below)
     const cgroupProcs = await opts.cgroupProcs;
     const specPath = p.spec(project, name);
     const spec = encodeHelperSpec({
