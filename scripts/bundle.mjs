@@ -71,7 +71,7 @@ for (const file of walk(dist)) {
  * executable subcommands, which zonectl has none of: load it only if one is ever spawned.
  */
 /** See `builtin` in coreScript. */
-const LAZY_BUILTINS = ['fs/promises', 'crypto', 'child_process', 'net', 'dgram', 'tty', 'readline', 'zlib', 'worker_threads'];
+const LAZY_BUILTINS = ['fs/promises', 'crypto', 'child_process', 'net', 'dgram', 'tty', 'readline', 'zlib', 'worker_threads', 'timers/promises'];
 
 const PATCHES = {
   'node_modules/commander/lib/command.js': [

@@ -67,10 +67,9 @@ export const nodeCgroupFs: CgroupFs = {
   },
   async exists(path) {
     try {
-      statSync(path);
-      return true;
+      // no exception for an absent file (observe asks for a new project's cgroups in every hierarchy)
+      return statSync(path, { throwIfNoEntry: false }) !== undefined;
     } catch (cause) {
-      if (errnoCode(cause) === 'ENOENT') return false;
       throw new HostError(`stat ${path}: ${errnoCode(cause) ?? String(cause)}`, { cause, path });
     }
   },

@@ -19,14 +19,14 @@
 // one segment also traverse the inet forward hook, with iif = oif = the bridge. Every rule
 // below therefore compares both sides, so that traffic staying on one segment is never hit.
 
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bridgeName } from '../../model/names.js';
 import { NFPROTO_INET, nftAvailable, nftRun, nftTableHandle } from '../../native/net.js';
 import { HostError, errnoCode } from '../errors.js';
 import type { ProjectRules } from './driver.js';
 import { DEFAULT_RUN_DIR } from '../dirs.js';
-import { removeDirIfEmpty, writeFileAtomic } from '../files.js';
+import { removeDirIfEmpty, removeFile, writeFileAtomic } from '../files.js';
 
 export function tableName(project: string): string {
   return `zonectl-${project}`;
@@ -121,13 +121,7 @@ export class NftTables {
     }
     const file = this.rulesFile(project);
     // .tmp: left by a writer killed before its rename
-    for (const f of [file, `${file}.tmp`]) {
-      try {
-        rmSync(f, { force: true });
-      } catch (cause) {
-        throw new HostError(`remove ${f}`, { cause, path: f });
-      }
-    }
+    for (const f of [file, `${file}.tmp`]) removeFile(f);
     // The directory is the project's; it goes only if this file was all that was in it.
     removeDirIfEmpty(join(this.runDir, project));
   }

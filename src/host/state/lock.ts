@@ -3,10 +3,11 @@
 // Read-only commands never take it. `up --watch` also holds RUN/PROJECT/watch.lock (tryLockFile)
 // for as long as it watches, so that a second watcher on the project is refused.
 
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { flock, tryFlock } from '../../native/index.js';
 import { HostError, errnoCode } from '../errors.js';
+import { removeFile } from '../files.js';
 
 export interface ProjectLock {
   release(): void;
@@ -117,7 +118,7 @@ function held(fd: number, path: string): ProjectLock {
   return {
     release,
     removeAndRelease() {
-      if (holding) rmSync(path, { force: true });
+      if (holding) removeFile(path);
       release();
     },
   };

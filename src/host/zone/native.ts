@@ -2,7 +2,7 @@
 // fork or setns into pid/mount namespaces); this module prepares its files, reads its records
 // and signals through pidfds.
 
-import { closeSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { chown, readdir, rm, stat, unlink } from '../afs.js';
 import { basename, dirname, join } from 'node:path';
 
@@ -10,7 +10,7 @@ import type { Zone } from '../../model/types.js';
 import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno, umount } from '../../native/index.js';
 import { netnsPin } from '../../native/net.js';
 import { HostError } from '../errors.js';
-import { removeDirIfEmpty, writeFileAtomic } from '../files.js';
+import { removeDirIfEmpty, removeFile, writeFileAtomic } from '../files.js';
 import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from './driver.js';
 import { IDS_PER_ZONE, IdRanges } from './idmap.js';
 import { type ProgramOutput, runProgram } from '../run.js';
@@ -220,7 +220,7 @@ export class NativeZoneDriver implements ZoneDriver {
       left = null;
     }
     if (left !== null) {
-      for (const f of RUN_FILES) if (left.includes(f)) rmSync(`${run}/${f}`, { force: true });
+      for (const f of RUN_FILES) if (left.includes(f)) removeFile(`${run}/${f}`);
       removeDirIfEmpty(p.rootfs(project, zone));
       removeDirIfEmpty(run);
     }
