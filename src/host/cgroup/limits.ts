@@ -8,6 +8,26 @@ export function neutralLimits(): Limits {
   return { cpus: null, cpu_weight: 100, cpuset: null, memory: null, memory_swap: 0, memory_reservation: null, pids: null, io: { weight: 100, devices: {} } };
 }
 
+/**
+ * The cgroups a driver made and has not applied limits to since. The kernel gives a new cgroup
+ * the neutral limits, so apply() on one reports each neutral limit applied without reading it
+ * back: a new zone's neutral limits cost no system call (on v1 about half of a zone's ~25).
+ * Taken by the first apply: from then on, what the cgroup holds is read.
+ */
+export class Fresh {
+  private readonly names = new Set<string>();
+
+  /** `name` (zonectl/PROJECT[/ZONE]) was just made. */
+  made(name: string): void {
+    this.names.add(name);
+  }
+
+  /** Whether `name` is fresh; it is not any more. */
+  take(name: string): boolean {
+    return this.names.delete(name);
+  }
+}
+
 /** The kernel stores memory limits in pages, rounding down. */
 export function pageFloor(bytes: number | null, pageSize: number): number | null {
   return bytes === null ? null : Math.floor(bytes / pageSize) * pageSize;

@@ -15,7 +15,7 @@ import { TOP } from './deps.js';
 import type { V1Controller } from './detect.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, formatV1Limit, parseCount, parseCpuList, parseDeviceLines, parseFlatKeyed, parseMax, parseV1Limit } from './format.js';
-import { cappedDevices, neutralLimits, pageFloor, sameCpus } from './limits.js';
+import { cappedDevices, Fresh, neutralLimits, pageFloor, sameCpus } from './limits.js';
 import { absentReason, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
 import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
@@ -32,6 +32,8 @@ export class CgroupV1Driver implements CgroupDriver {
   readonly version = 1 as const;
   /** Set once a cgroup shows CFQ's blkio.weight and no blkio.bfq.weight (kernels before 5.0). */
   private cfq = false;
+  /** Cgroups this driver made in every hierarchy and has not applied limits to yet (limits.ts: Fresh). */
+  private readonly fresh = new Fresh();
 
   constructor(
     /** Mount point of each controller's hierarchy. */
@@ -75,13 +77,15 @@ export class CgroupV1Driver implements CgroupDriver {
 
   /** mkdir `rel` in every hierarchy (parents first), filling new cpusets. */
   private async makeLevels(levels: string[]): Promise<void> {
+    const old = new Set<string>();
     for (const h of this.hierarchies()) {
       for (const level of levels) {
         const dir = join(h, level);
-        await this.deps.fs.mkdir(dir);
+        if (!(await this.deps.fs.mkdir(dir))) old.add(level);
         if (h === this.mounts.cpuset) await this.inheritCpuset(dir);
       }
     }
+    for (const level of levels) if (!old.has(level)) this.fresh.made(level);
   }
 
   async ensureProject(project: string, limits: Limits): Promise<ApplyReport> {
@@ -106,10 +110,15 @@ export class CgroupV1Driver implements CgroupDriver {
     await this.requireCgroup(project, zone);
     const { fs } = this.deps;
     const out = new Outcomes();
+    const fresh = this.fresh.take(this.rel(project, zone));
     /** A one-file limit: absent file → applied if neutral, else infeasible naming the controller. */
     const plain = async (limit: string, c: V1Controller, file: string, value: string, neutral: boolean, holds: (t: string) => boolean): Promise<void> => {
       const dir = this.dir(c, project, zone);
       const path = dir === null ? `${c}/${this.rel(project, zone)}/${file}` : join(dir, file);
+      if (neutral && fresh) {
+        out.applied(limit, path, value);
+        return;
+      }
       if (dir === null || !(await fs.exists(path))) {
         if (neutral) out.applied(limit, path, value);
         else out.infeasible(limit, path, value, dir === null ? `controller ${c} is not mounted (no cgroup v1 hierarchy for it)` : absentReason(path, c));
@@ -135,13 +144,13 @@ export class CgroupV1Driver implements CgroupDriver {
     await plain('cpu_weight', 'cpu', 'cpu.shares', shares, limits.cpu_weight === 100, (t) => t === shares);
 
     await this.applyCpuset(out, project, zone, limits.cpuset);
-    await this.applyMemory(out, project, zone, limits);
+    await this.applyMemory(out, project, zone, limits, fresh);
     const soft = formatV1Limit(limits.memory_reservation);
     await plain('memory_reservation', 'memory', 'memory.soft_limit_in_bytes', soft, limits.memory_reservation === null, (t) => parseV1Limit(t, 'soft') === pageFloor(limits.memory_reservation, this.deps.pageSize));
     await plain('pids', 'pids', 'pids.max', formatMax(limits.pids), limits.pids === null, (t) => t === formatMax(limits.pids));
 
     await this.applyIoWeight(out, project, zone, limits.io.weight);
-    await this.applyThrottle(out, project, zone, limits.io.devices);
+    if (!fresh || Object.keys(cappedDevices(limits.io.devices)).length > 0) await this.applyThrottle(out, project, zone, limits.io.devices);
     return { cgroup: this.name(project, zone), outcomes: out.list };
   }
 
@@ -203,7 +212,7 @@ export class CgroupV1Driver implements CgroupDriver {
    * kernel reclaim and answer EBUSY if it cannot: the new value is staged in
    * soft_limit_in_bytes, the write retried for a bounded time, then deferred.
    */
-  private async applyMemory(out: Outcomes, project: string, zone: ZoneName, limits: Limits): Promise<void> {
+  private async applyMemory(out: Outcomes, project: string, zone: ZoneName, limits: Limits, fresh: boolean): Promise<void> {
     const { fs, pageSize } = this.deps;
     const dir = this.dir('memory', project, zone);
     const limitFile = dir === null ? `memory/${this.rel(project, zone)}/memory.limit_in_bytes` : join(dir, 'memory.limit_in_bytes');
@@ -220,6 +229,12 @@ export class CgroupV1Driver implements CgroupDriver {
       else out.infeasible('memory', limitFile, limitValue, reason);
       if (swapNeutral) out.applied('memory_swap', memswFile, memswValue);
       else out.infeasible('memory_swap', memswFile, memswValue, reason);
+      return;
+    }
+    if (fresh && memory === null) {
+      // in the order below: memsw first when it grows (to unlimited), then the limit
+      out.applied('memory_swap', memswFile, memswValue);
+      out.applied('memory', limitFile, limitValue);
       return;
     }
     const hasMemsw = await fs.exists(memswFile);
@@ -529,11 +544,13 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async remove(project: string, zone: string): Promise<void> {
+    this.fresh.take(this.rel(project, zone));
     await this.kill(project, zone);
     for (const h of this.hierarchies()) await removeTree(this.deps.fs, join(h, this.rel(project, zone)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
   }
 
   async removeProject(project: string): Promise<void> {
+    this.fresh.take(this.rel(project, null));
     for (const zone of await this.list(project)) await this.remove(project, zone);
     for (const h of this.hierarchies()) await removeTree(this.deps.fs, join(h, this.rel(project, null)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
     for (const h of this.hierarchies()) await removeTopIfEmpty(this.deps.fs, join(h, TOP));

@@ -13,7 +13,7 @@ import type { DriverDeps } from './deps.js';
 import { TOP } from './deps.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, parseCount, parseCpuList, parseFlatKeyed, parseMax, parseNestedKeyed } from './format.js';
-import { cappedDevices, neutralLimits, pageFloor } from './limits.js';
+import { cappedDevices, Fresh, neutralLimits, pageFloor } from './limits.js';
 import { absentReason, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
 import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
@@ -24,6 +24,8 @@ export const V2_CONTROLLERS = ['cpu', 'cpuset', 'memory', 'pids', 'io'] as const
 const IO_KEYS = [['rbps', 'read_bps'], ['wbps', 'write_bps'], ['riops', 'read_iops'], ['wiops', 'write_iops']] as const;
 
 export class CgroupV2Driver implements CgroupDriver {
+  /** Cgroups this driver made and has not applied limits to yet (limits.ts: Fresh). */
+  private readonly fresh = new Fresh();
   readonly version = 2 as const;
 
   constructor(
@@ -60,7 +62,7 @@ export class CgroupV2Driver implements CgroupDriver {
     await this.enableControllers(this.root);
     await fs.mkdir(join(this.root, TOP));
     await this.enableControllers(join(this.root, TOP));
-    await fs.mkdir(this.dir(project));
+    if (await fs.mkdir(this.dir(project))) this.fresh.made(this.name(project, null));
     await this.enableControllers(this.dir(project));
     return this.apply(project, null, limits);
   }
@@ -68,7 +70,7 @@ export class CgroupV2Driver implements CgroupDriver {
   async create(project: string, zone: string): Promise<string[]> {
     const parent = await this.requireDir(project, null);
     await this.enableControllers(parent);
-    await this.deps.fs.mkdir(this.dir(project, zone));
+    if (await this.deps.fs.mkdir(this.dir(project, zone))) this.fresh.made(this.name(project, zone));
     return [join(this.dir(project, zone), 'cgroup.procs')];
   }
 
@@ -76,8 +78,13 @@ export class CgroupV2Driver implements CgroupDriver {
     const dir = await this.requireDir(project, zone);
     const parent = join(dir, '..');
     const out = new Outcomes();
+    const fresh = this.fresh.take(this.name(project, zone));
     const plain = async (limit: string, file: string, value: string, neutral: boolean, controller: string, holds: (t: string) => boolean): Promise<void> => {
       const path = join(dir, file);
+      if (neutral && fresh) {
+        out.applied(limit, path, value);
+        return;
+      }
       if (!(await this.deps.fs.exists(path))) {
         if (neutral) out.applied(limit, path, value);
         else out.infeasible(limit, path, value, absentReason(path, controller));
@@ -96,13 +103,17 @@ export class CgroupV2Driver implements CgroupDriver {
     await plain('cpu_weight', 'cpu.weight', String(limits.cpu_weight), limits.cpu_weight === 100, 'cpu', (t) => t === String(limits.cpu_weight));
 
     // cpuset: must lie within what the parent has
-    await this.applyCpuset(out, dir, parent, limits.cpuset);
+    if (fresh && limits.cpuset === null) out.applied('cpuset', join(dir, 'cpuset.cpus'), '');
+    else await this.applyCpuset(out, dir, parent, limits.cpuset);
 
     // memory: the cap (maybe deferred), then swap on top, then the protection
-    await this.applyMemory(out, dir, limits.memory);
+    if (fresh && limits.memory === null) out.applied('memory', join(dir, 'memory.max'), formatMax(null));
+    else await this.applyMemory(out, dir, limits.memory);
     const swapFile = join(dir, 'memory.swap.max');
     const swapValue = formatMax(limits.memory_swap);
-    if (!(await this.deps.fs.exists(swapFile))) {
+    if (fresh && limits.memory_swap === null) {
+      out.applied('memory_swap', swapFile, swapValue);
+    } else if (!(await this.deps.fs.exists(swapFile))) {
       if (limits.memory_swap === null || (limits.memory_swap === 0 && !this.deps.hostHasSwap)) out.applied('memory_swap', swapFile, swapValue);
       else out.infeasible('memory_swap', swapFile, swapValue, `swap accounting is not available here: ${swapFile} is absent (controller memory without swap accounting)`);
     } else {
@@ -118,7 +129,7 @@ export class CgroupV2Driver implements CgroupDriver {
 
     // io
     await plain('io.weight', 'io.weight', `default ${limits.io.weight}`, limits.io.weight === 100, 'io', (t) => /^default\s+([0-9]+)/.exec(t)?.[1] === String(limits.io.weight));
-    await this.applyIoMax(out, dir, limits.io.devices);
+    if (!fresh || Object.keys(cappedDevices(limits.io.devices)).length > 0) await this.applyIoMax(out, dir, limits.io.devices);
 
     return { cgroup: this.name(project, zone), outcomes: out.list };
   }
@@ -365,11 +376,13 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   async remove(project: string, zone: string): Promise<void> {
+    this.fresh.take(this.name(project, zone));
     await this.kill(project, zone);
     await removeTree(this.deps.fs, this.dir(project, zone), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
   }
 
   async removeProject(project: string): Promise<void> {
+    this.fresh.take(this.name(project, null));
     for (const zone of await this.list(project)) await this.remove(project, zone);
     await removeTree(this.deps.fs, this.dir(project), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
     await removeTopIfEmpty(this.deps.fs, join(this.root, TOP));

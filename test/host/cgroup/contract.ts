@@ -80,6 +80,20 @@ export function cgroupContract(name: string, makeTarget: () => Promise<ContractT
       expect(await d.read(t.project, 'fresh')).toEqual(d.canonical(neutral()));
     });
 
+    it('reports a new zone\'s limits as an apply after it finds them (its first skips reading the neutral ones)', async () => {
+      const wanted = limits({ memory: 64 * MiB, pids: 32, cpus: { quota_us: 50_000, period_us: 100_000 } });
+      const byLimit = (os: LimitOutcome[]): LimitOutcome[] => [...os].sort((a, b) => a.limit.localeCompare(b.limit));
+      for (const l of [wanted, neutral()]) {
+        await d.create(t.project, 'new');
+        const first = await d.apply(t.project, 'new', l);
+        expect(notApplied(first.outcomes)).toEqual([]);
+        expect(await d.read(t.project, 'new')).toEqual(d.canonical(l));
+        // v1 writes the growing one of memory and memsw first: their order may differ
+        expect(byLimit((await d.apply(t.project, 'new', l)).outcomes)).toEqual(byLimit(first.outcomes));
+        await d.remove(t.project, 'new');
+      }
+    });
+
     it.each(samples([0, 1]))('round-trips %s through apply and read', async (_, wanted) => {
       const cpus = wanted.cpuset === null ? wanted : { ...wanted, cpuset: wanted.cpuset.filter((c) => t.cpus.includes(c)) };
       if (cpus.cpuset !== null && cpus.cpuset.length === 0) return; // the host lacks that CPU

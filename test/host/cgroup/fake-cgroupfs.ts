@@ -92,6 +92,8 @@ function pageFloor(text: string): string {
 export class FakeCgroupFs implements CgroupFs {
   readonly root: string;
   readonly writes: Write[] = [];
+  /** Every file read, relative to the root, in order. */
+  readonly reads: string[] = [];
   /** Called after a write is stored: lets a test emulate reclaim or the OOM killer. */
   onWrite: (path: string, value: string) => void = () => undefined;
   private readonly opts: Required<FakeOptions>;
@@ -183,6 +185,7 @@ export class FakeCgroupFs implements CgroupFs {
   // ------------------------------------------------------------------ CgroupFs
 
   async read(path: string): Promise<string> {
+    this.reads.push(relative(this.root, path));
     if (statSync(path, { throwIfNoEntry: false }) === undefined) fail('read', path, 'ENOENT');
     return readFileSync(path, 'utf8');
   }

@@ -95,6 +95,29 @@ describe('cgroup v1 driver', () => {
     expect(again.outcomes.every((o) => o.status === 'applied')).toBe(true);
   });
 
+  it('reads no file of a neutral limit in a cgroup it has just made, and every file once it has applied to it', async () => {
+    const { fake, driver } = await ready();
+    const neutralFiles = [z('cpu', 'cpu.cfs_quota_us'), z('cpu', 'cpu.shares'), z('memory', 'memory.limit_in_bytes'), z('memory', 'memory.memsw.limit_in_bytes'), z('memory', 'memory.soft_limit_in_bytes'), z('blkio', 'blkio.throttle.read_bps_device')];
+    fake.reads.length = 0;
+    await driver.apply('shop', 'web', limits({ pids: 64 }));
+    expect(neutralFiles.filter((f) => fake.reads.includes(f))).toEqual([]);
+    expect(fake.reads).toContain(z('pids', 'pids.max'));
+    // the kernel's value is what counts from now on: a neutral limit changed behind zonectl's back is put back
+    await fake.write(fake.path(z('cpu', 'cpu.shares')), '2048');
+    fake.reads.length = 0;
+    await driver.apply('shop', 'web', limits({ pids: 64 }));
+    expect(neutralFiles.filter((f) => !fake.reads.includes(f))).toEqual([]);
+    expect(fake.get(z('cpu', 'cpu.shares'))).toBe('1024');
+  });
+
+  it('reads no limit file of a project it has just made when the global zone has no limits', async () => {
+    const s = await fakeDriver({ version: 1 });
+    setups.push(s);
+    await s.driver.ensureProject('shop', neutral());
+    const project = ['cpu.cfs_quota_us', 'cpu.shares', 'memory.limit_in_bytes', 'memory.soft_limit_in_bytes', 'pids.max'];
+    expect(s.fake.reads.filter((r) => project.some((f) => r.endsWith(`zonectl/shop/${f}`)))).toEqual([]);
+  });
+
   it('raises memsw before the limit, and lowers the limit before memsw', async () => {
     const { fake, driver } = await ready();
     await driver.apply('shop', 'web', limits({ memory: 256 * MiB }));

@@ -87,6 +87,21 @@ describe('cgroup v2 driver', () => {
     expect(again.outcomes.every((o) => o.status === 'applied')).toBe(true);
   });
 
+  it('reads no file of a neutral limit in a cgroup it has just made, and every file once it has applied to it', async () => {
+    const { fake, driver } = await ready();
+    const neutralFiles = ['cpu.max', 'cpu.weight', 'cpuset.cpus', 'memory.max', 'memory.low', 'io.weight', 'io.max'].map((f) => `${ZONE}/${f}`);
+    fake.reads.length = 0;
+    await driver.apply('shop', 'web', limits({ pids: 64, memory_swap: null }));
+    expect(neutralFiles.filter((f) => fake.reads.includes(f))).toEqual([]);
+    expect(fake.reads).toContain(`${ZONE}/pids.max`);
+    // the kernel's value is what counts from now on: a neutral limit changed behind zonectl's back is put back
+    await fake.write(fake.path(`${ZONE}/cpu.weight`), '300');
+    fake.reads.length = 0;
+    await driver.apply('shop', 'web', limits({ pids: 64, memory_swap: null }));
+    expect(neutralFiles.filter((f) => !fake.reads.includes(f))).toEqual([]);
+    expect(fake.get(`${ZONE}/cpu.weight`)).toBe('100');
+  });
+
   it('clears with max / empty, and clears io.max lines no longer wanted', async () => {
     const { fake, driver } = await ready();
     await driver.apply('shop', 'web', limits({ cpuset: [1], cpus: { quota_us: 150_000, period_us: 100_000 }, io: { weight: 100, devices: { '/dev/vda': { read_bps: MiB, write_bps: null, read_iops: null, write_iops: null } } } }));
