@@ -47,11 +47,51 @@ static int load(const char *path, struct spec *s, struct zerr *z) {
   return spec_parse(buf, len, s, z);
 }
 
+/* mkdir -p: `path` and its missing parents, each with `mode` (under the umask). */
+static int make_dirs(const char *path, mode_t mode) {
+  char p[4096];
+  if ((size_t)snprintf(p, sizeof p, "%s", path) >= sizeof p) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  char *end = p + strlen(p);
+  char *slash = end;
+  /* up to the deepest directory there is, then down again making each */
+  while (mkdir(p, mode) < 0) {
+    if (errno == EEXIST) break;
+    if (errno != ENOENT || (slash = strrchr(p, '/')) == NULL || slash == p) return -1;
+    *slash = '\0';
+  }
+  while (slash < end) {
+    *slash = '/';
+    slash += strlen(slash);
+    if (mkdir(p, mode) < 0 && errno != EEXIST) return -1;
+  }
+  return 0;
+}
+
+/* The zone's writable layer and the directory that holds it and the log (on the disk, where
+ * each new directory costs an inode): made here, in this process, not on zonectl's busy main
+ * thread. With privileges.userns, the top of the layer is the zone root's: what it writes is
+ * owned by its own ids. */
+static int make_layer(const struct spec *s, struct zerr *z) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", s->upper);
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir) *slash = '\0';
+  if (make_dirs(dir, 0755) < 0) return zerr_set(z, "mkdir", "%s", dir);
+  if (mkdir(s->upper, 0755) < 0 && errno != EEXIST) return zerr_set(z, "mkdir", "%s", s->upper);
+  if (mkdir(s->work, 0700) < 0 && errno != EEXIST) return zerr_set(z, "mkdir", "%s", s->work);
+  if (s->userns_count && chown(s->upper, s->userns_base, s->userns_base) < 0)
+    return zerr_set(z, "chown", "%s to %u", s->upper, s->userns_base);
+  return 0;
+}
+
 static int start(const char *path, int go) {
   struct spec s;
   struct zerr z = {0};
   /* --go: zonectl pins the network namespace itself, and says when (zone.c) */
-  if (load(path, &s, &z) < 0 || (!go && netns_ensure(s.netns, &z) < 0)) {
+  if (load(path, &s, &z) < 0 || make_layer(&s, &z) < 0 || (!go && netns_ensure(s.netns, &z) < 0)) {
     print_error(&z);
     return 1;
   }

@@ -2,10 +2,9 @@
 // node:fs/promises is not used on the up and down paths: loading it costs ~1.3 ms at every
 // start (it brings streams and readline with it), and node:fs is loaded anyway.
 
-import { chown as chownCb, mkdir as mkdirCb, readdir as readdirCb, readFile as readFileCb, readlink as readlinkCb, rename as renameCb, rm as rmCb, stat as statCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
+import { mkdir as mkdirCb, readdir as readdirCb, readFile as readFileCb, readlink as readlinkCb, rename as renameCb, rm as rmCb, stat as statCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
 import { promisify } from 'node:util';
 
-export const chown = promisify(chownCb);
 export const mkdir = promisify(mkdirCb);
 export const readdir = promisify(readdirCb);
 export const readFile = promisify(readFileCb);

@@ -289,6 +289,7 @@ describeRoot('zone runtime (real kernel)', () => {
       // outside: what it wrote is in its layer, owned by its own host id; the lower has nothing new
       const upper = readdirSync(driver.paths.zoneLib(project, name)).find((d) => d.startsWith('upper-') && d.endsWith('-userns'));
       expect(upper, name).toBeDefined();
+      expect(statSync(join(driver.paths.zoneLib(project, name), upper!)).uid, name).toBe(base);
       expect(statSync(join(driver.paths.zoneLib(project, name), upper!, 'written')).uid).toBe(base);
       expect(existsSync(join(root.kind === 'path' ? dir : join(driver.paths.images(), imageDigest), 'written'))).toBe(false);
       expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${z.pid}/status`, 'utf8'))?.[1]).toBe(String(base));
@@ -307,6 +308,8 @@ describeRoot('zone runtime (real kernel)', () => {
     await driver.remove(project, 'layered', { layers: false });
     const dir = driver.paths.zoneLib(project, 'layered');
     expect(readdirSync(dir).sort()).toEqual(['upper-sparse', 'work-sparse']); // the log went, the layer stayed
+    // made by the helper: the layer's top is the zone's to write, its overlay work directory is the kernel's alone
+    expect(['', '/upper-sparse', '/work-sparse'].map((d) => (statSync(dir + d).mode & 0o777).toString(8))).toEqual(['755', '755', '700']);
     await start(z);
     expect((await sh('layered', 'cat /etc/zt-layer')).stdout).toBe('kept\n');
     await driver.stop(project, 'layered', 1000);

@@ -3,7 +3,7 @@
 // and signals through pidfds.
 
 import { closeSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { chown, readdir, rm, stat, unlink } from '../afs.js';
+import { readdir, rm, stat, unlink } from '../afs.js';
 import { basename, dirname, join } from 'node:path';
 
 import type { Zone } from '../../model/types.js';
@@ -110,20 +110,11 @@ export class NativeZoneDriver implements ZoneDriver {
     const userns = zone.privileges.userns;
     const layer = p.layer(project, name, zone.root, digest, userns);
     const log = opts.log ?? this.log;
+    // on /run; the zone's directory on LIB and its layer are the helper's to make (on the disk,
+    // each new directory costs an inode: not on this busy thread)
     mkdirSync(p.rootfs(project, name), { recursive: true, mode: 0o700 });
     mkdirSync(dirname(p.netns(project, name)), { recursive: true, mode: 0o700 });
-    // on LIB: the zone's directory first (one mode), then its layer beside its log. At once, not
-    // through libuv's pool: a recursive mkdir there is one round trip through this thread per
-    // level, each waiting for it to be free (~7 ms in all during a cold up, against ~0.3 ms)
-    mkdirSync(p.zoneLib(project, name), { recursive: true, mode: 0o755 });
-    mkdirSync(layer.upper, { recursive: true, mode: 0o755 });
-    mkdirSync(layer.work, { recursive: true, mode: 0o700 });
-    let ids: { base: number; count: number } | undefined;
-    if (userns) {
-      ids = { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE };
-      // the top of the writable layer is the zone root's (what it writes is owned by its own ids)
-      await chown(layer.upper, ids.base, ids.base);
-    }
+    const ids = userns ? { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE } : undefined;
     // the caller makes the zone's cgroup meanwhile (its network namespace may come later: 'n' below)
     const cgroupProcs = await opts.cgroupProcs;
     const specPath = p.spec(project, name);
