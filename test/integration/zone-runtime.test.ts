@@ -3,9 +3,9 @@
 // check is shown to fail on the host (where isolation is absent).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 
 import { DEFAULT_CAPABILITIES } from '../../src/model/capabilities.js';
@@ -556,6 +556,27 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(existsSync(driver.paths.zoneRun(project, 'calledoff'))).toBe(false);
     expect(existsSync(driver.paths.netns(project, 'calledoff'))).toBe(false);
     expect(zonectlMounts()).toEqual([]);
+  });
+
+  it('with ready and no netns, a pin of its own that fails calls the start off: the pin\'s error, the command never ran', async () => {
+    const out = mkdtempSync(join(work, 'pin-'));
+    const z = zone('pinfail', {
+      command: ['/bin/sh', '-c', 'echo ran > /out/ran; exec sleep infinity'],
+      mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
+    });
+    // a symbolic link where the pin goes: the pin refuses to follow it (ELOOP)
+    const pin = driver.paths.netns(project, 'pinfail');
+    mkdirSync(dirname(pin), { recursive: true });
+    symlinkSync(join(work, 'nowhere'), pin);
+    try {
+      await expect(start(z, { ready: Promise.resolve() })).rejects.toThrow(/network namespace of zone pinfail: .*ELOOP/);
+      expect(existsSync(join(out, 'ran'))).toBe(false);
+      expect(await driver.status(project, 'pinfail')).toEqual({ state: 'absent' });
+      expect(existsSync(driver.paths.zoneRun(project, 'pinfail'))).toBe(false);
+      expect(zonectlMounts()).toEqual([]);
+    } finally {
+      rmSync(pin, { recursive: true, force: true });
+    }
   });
 
   it('reports a command that cannot be exec\'d, and leaves nothing behind', async () => {
