@@ -10,9 +10,10 @@ export function neutralLimits(): Limits {
 
 /**
  * The cgroups a driver made and has not applied limits to since. The kernel gives a new cgroup
- * the neutral limits, so apply() on one reports each neutral limit applied without reading it
- * back: a new zone's neutral limits cost no system call (on v1 about half of a zone's ~25).
- * Taken by the first apply: from then on, what the cgroup holds is read.
+ * the neutral limits, so apply() on one reports a neutral limit applied without reading it back
+ * (on v1, about half of a new zone's ~25 system calls). The cpuset and the io weight are still
+ * read: their value or file depends on the host. Taken by the first apply: from then on, what
+ * the cgroup holds is read.
  */
 export class Fresh {
   private readonly names = new Set<string>();

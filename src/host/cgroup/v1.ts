@@ -85,7 +85,7 @@ export class CgroupV1Driver implements CgroupDriver {
         if (h === this.mounts.cpuset) await this.inheritCpuset(dir);
       }
     }
-    for (const level of levels) if (!old.has(level)) this.fresh.made(level);
+    for (const level of levels) if (!old.has(level) && level !== TOP) this.fresh.made(level);
   }
 
   async ensureProject(project: string, limits: Limits): Promise<ApplyReport> {

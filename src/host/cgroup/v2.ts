@@ -24,9 +24,9 @@ export const V2_CONTROLLERS = ['cpu', 'cpuset', 'memory', 'pids', 'io'] as const
 const IO_KEYS = [['rbps', 'read_bps'], ['wbps', 'write_bps'], ['riops', 'read_iops'], ['wiops', 'write_iops']] as const;
 
 export class CgroupV2Driver implements CgroupDriver {
+  readonly version = 2 as const;
   /** Cgroups this driver made and has not applied limits to yet (limits.ts: Fresh). */
   private readonly fresh = new Fresh();
-  readonly version = 2 as const;
 
   constructor(
     private readonly root: string,
