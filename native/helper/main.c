@@ -79,9 +79,16 @@ static int make_layer(const struct spec *s, struct zerr *z) {
   snprintf(dir, sizeof dir, "%s", s->upper);
   char *slash = strrchr(dir, '/');
   if (slash && slash != dir) *slash = '\0';
-  if (make_dirs(dir, 0755) < 0) return zerr_set(z, "mkdir", "%s", dir);
-  if (mkdir(s->upper, 0755) < 0 && errno != EEXIST) return zerr_set(z, "mkdir", "%s", s->upper);
-  if (mkdir(s->work, 0700) < 0 && errno != EEXIST) return zerr_set(z, "mkdir", "%s", s->work);
+  /* ENOENT: another zone's removal took the project's then empty parents away meanwhile
+   * (zonectl removes them with the project's last zone): make them again */
+  for (int attempt = 1;; attempt++) {
+    const char *failed = NULL;
+    if (make_dirs(dir, 0755) < 0) failed = dir;
+    else if (mkdir(s->upper, 0755) < 0 && errno != EEXIST) failed = s->upper;
+    else if (mkdir(s->work, 0700) < 0 && errno != EEXIST) failed = s->work;
+    if (!failed) break;
+    if (errno != ENOENT || attempt == 5) return zerr_set(z, "mkdir", "%s", failed);
+  }
   if (s->userns_count && chown(s->upper, s->userns_base, s->userns_base) < 0)
     return zerr_set(z, "chown", "%s to %u", s->upper, s->userns_base);
   return 0;
