@@ -250,10 +250,10 @@ async function stopZone(cx: Ctx, name: string): Promise<void> {
 async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const { host, project } = cx;
   // The zone's cgroup and network namespace are made side by side while start prepares the
-  // zone's directories and layer. The helper begins once the cgroup exists and assembles the
-  // zone's root, entering the namespace once it is pinned; meanwhile the limits are written (once
-  // the cgroup is there) and the network plumbed (once the namespace is). Its command runs once
-  // those and the project's rules are in place.
+  // helper's spec. The helper begins once the cgroup exists, makes the zone's layer and
+  // assembles its root, entering the namespace once it is pinned; meanwhile the limits are
+  // written (once the cgroup is there) and the network plumbed (once the namespace is). Its
+  // command runs once those and the project's rules are in place.
   const cgroup = cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
   const netns = cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };

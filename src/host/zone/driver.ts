@@ -6,8 +6,9 @@ import type { RestartPolicy, Zone } from '../../model/types.js';
 export interface ZoneStartOptions {
   /**
    * cgroup.procs files every process of the zone joins (from the cgroup driver); none by default.
-   * A promise: start prepares what it can meanwhile (its directories and layer) and begins the
-   * zone once it resolves; when it rejects, start rejects with that reason and starts nothing.
+   * A promise: start prepares what it can meanwhile (its run directory and the helper's spec)
+   * and begins the zone once it resolves; when it rejects, start rejects with that reason and
+   * starts nothing.
    */
   cgroupProcs?: readonly string[] | Promise<readonly string[]>;
   /**
