@@ -121,7 +121,18 @@ for (const id of reachable) {
   }
 }
 
-const defsOf = (ids) => ids.map((id) => `defs[${JSON.stringify(id)}] = function (module, exports, require, __import_meta) {\n${modules.get(id)}\n};\n`).join('');
+/**
+ * A module's source with each bundled specifier replaced by the id it resolves to, so that the
+ * runtime's resolve() finds it with one lookup: resolving ~600 relative specifiers at run time
+ * (splits, joins, three candidates each) was ~1.5 ms of a cold `up`.
+ */
+const resolvedSource = (id) =>
+  modules.get(id).replace(/\brequire\((["'])([^"'\n]+)\1\)/g, (call, quote, spec) => {
+    const dep = resolveId(id, spec);
+    return dep === undefined ? call : `require(${quote}${dep}${quote})`;
+  });
+
+const defsOf = (ids) => ids.map((id) => `defs[${JSON.stringify(id)}] = function (module, exports, require, __import_meta) {\n${resolvedSource(id)}\n};\n`).join('');
 
 /** The core script: the registry, the modules in `core`, and which part defines each other module. */
 function coreScript(core, parts) {
@@ -171,7 +182,9 @@ function builtin(spec) {
     },
   }));
 }
+// A bundled module's specifiers are module ids already (resolvedSource in scripts/bundle.mjs).
 function resolve(from, spec) {
+  if (spec in defs || later.has(spec)) return load(spec);
   if (spec in entries) return load(entries[spec]);
   if (!spec.startsWith('.')) return builtin(spec);
   const parts = from.split('/').slice(0, -1);

@@ -104,17 +104,24 @@ interface Addon {
   flock(fd: number, shared: boolean): Promise<void>;
 }
 
-let addon: Addon | undefined;
+let loaded: object | undefined;
 
-function load(): Addon {
-  if (addon === undefined) {
-    // process.dlopen, not require: the module loader's first .node file costs ~1.3 ms more
-    // (resolution, stats, realpath) on a cold start, for a path known in full
+/**
+ * The addon's exports, loaded once: index.ts types its process and mount half, net.ts its
+ * rtnetlink half. process.dlopen, not require: the module loader's first .node file costs
+ * ~1.3 ms more (resolution, stats, realpath) on a cold start, for a path known in full.
+ */
+export function addonExports(): object {
+  if (loaded === undefined) {
     const module = { exports: {} };
     process.dlopen(module, join(BUILD_DIR, 'zonectl_native.node'));
-    addon = module.exports as Addon; // the shape is fixed by native/src/addon.cc
+    loaded = module.exports;
   }
-  return addon;
+  return loaded;
+}
+
+function load(): Addon {
+  return addonExports() as Addon; // the shape is fixed by native/src/addon.cc
 }
 
 function call<T>(f: (a: Addon) => T): T {

@@ -1,11 +1,9 @@
 // The typed surface of the addon's rtnetlink half (native/src/net_addon.cc). It loads the same
-// .node file as index.ts (Node caches it by path) and turns failures into SysErrors there.
+// .node file as index.ts, through index.ts, and turns failures into SysErrors there.
 // A batch of operations runs in one network namespace on one native thread, in order,
 // stopping at the first failure.
-import { createRequire } from 'node:module';
 import { availableParallelism, constants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { HELPER_PATH, SysError, toSysError } from './index.js';
+import { SysError, addonExports, toSysError } from './index.js';
 
 /** One rtnetlink request (or a sysctl under /proc/sys/net of the namespace). */
 export type NetOp = (
@@ -120,15 +118,8 @@ export interface NftRun {
   errors: string;
 }
 
-let addon: NetAddon | undefined;
-
 function load(): NetAddon {
-  if (addon === undefined) {
-    const require = createRequire(import.meta.url);
-    const loaded: unknown = require(join(dirname(HELPER_PATH), 'zonectl_native.node'));
-    addon = loaded as NetAddon; // the shape is fixed by native/src/net_addon.cc
-  }
-  return addon;
+  return addonExports() as NetAddon; // the shape is fixed by native/src/net_addon.cc
 }
 
 function errnoNumber(code: string): number {
