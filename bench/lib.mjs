@@ -256,9 +256,19 @@ function safeReaddir(dir) {
   }
 }
 
-/** Fails (throws) when anything zb-* is left. */
-export function assertClean(when) {
+/**
+ * The entries at the top of the cgroup mount point: on a v1 or hybrid host a tmpfs holding the
+ * hierarchies' mounts, where a peer's cgroup manager can make a directory it expects (a
+ * co-mounted `cpu,cpuacct`) and leave it. main() compares them before and after.
+ */
+function cgroupRootEntries() {
+  return safeReaddir('/sys/fs/cgroup').sort();
+}
+
+/** Fails (throws) when anything zb-* is left, or (given the entries before) anything new at the cgroup mount point. */
+export function assertClean(when, cgroupRoot) {
   const left = benchObjects();
+  for (const e of cgroupRoot ? cgroupRootEntries() : []) if (!cgroupRoot.includes(e)) left.push(`/sys/fs/cgroup/${e} (new at the cgroup mount point; zonectl makes nothing there)`);
   if (left.length > 0) throw new Error(`leak check ${when}: left behind:\n  ${left.join('\n  ')}`);
   console.log(`leak check ${when}: clean`);
 }
@@ -275,6 +285,7 @@ export async function main(name, body) {
   };
   process.once('SIGINT', bail);
   process.once('SIGTERM', bail);
+  const cgroupRoot = cgroupRootEntries();
   try {
     assertClean(`before ${name}`);
     mkdirSync(SCRATCH, { recursive: true });
@@ -288,7 +299,7 @@ export async function main(name, body) {
     process.off('SIGTERM', bail);
   }
   try {
-    assertClean(`after ${name}`);
+    assertClean(`after ${name}`, cgroupRoot);
   } catch (e) {
     failed = true;
     console.error(e.message);
