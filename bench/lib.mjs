@@ -257,18 +257,32 @@ function safeReaddir(dir) {
 }
 
 /**
- * The entries at the top of the cgroup mount point: on a v1 or hybrid host a tmpfs holding the
- * hierarchies' mounts, where a peer's cgroup manager can make a directory it expects (a
- * co-mounted `cpu,cpuacct`) and leave it. main() compares them before and after.
+ * What a scenario must leave as it found, beyond zb-* names: the entries at the top of the
+ * cgroup mount point (on a v1 or hybrid host a tmpfs holding the hierarchies' mounts, where a
+ * peer's cgroup manager can make a directory it expects, a co-mounted `cpu,cpuacct`), and the
+ * host's mount points (iproute2's first `ip netns add` makes /run/netns a mount of its own).
  */
-function cgroupRootEntries() {
-  return safeReaddir('/sys/fs/cgroup').sort();
+export function hostBaseline() {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]);
+  return { cgroupRoot: safeReaddir('/sys/fs/cgroup').sort(), mounts };
 }
 
-/** Fails (throws) when anything zb-* is left, or (given the entries before) anything new at the cgroup mount point. */
-export function assertClean(when, cgroupRoot) {
-  const left = benchObjects();
-  for (const e of cgroupRoot ? cgroupRootEntries() : []) if (!cgroupRoot.includes(e)) left.push(`/sys/fs/cgroup/${e} (new at the cgroup mount point; zonectl makes nothing there)`);
+/** What is on the host now and was not in `before` (a hostBaseline()). */
+function addedSince(before) {
+  const now = hostBaseline();
+  const left = now.cgroupRoot.filter((e) => !before.cgroupRoot.includes(e)).map((e) => `/sys/fs/cgroup/${e} (new at the cgroup mount point; zonectl makes nothing there)`);
+  const mounts = [...before.mounts];
+  for (const m of now.mounts) {
+    const i = mounts.indexOf(m);
+    if (i >= 0) mounts.splice(i, 1);
+    else left.push(`mount ${m} (new)`);
+  }
+  return left;
+}
+
+/** Fails (throws) when anything zb-* is left, or (given a hostBaseline() from before) anything new. */
+export function assertClean(when, before) {
+  const left = [...benchObjects(), ...(before ? addedSince(before) : [])];
   if (left.length > 0) throw new Error(`leak check ${when}: left behind:\n  ${left.join('\n  ')}`);
   console.log(`leak check ${when}: clean`);
 }
@@ -285,7 +299,7 @@ export async function main(name, body) {
   };
   process.once('SIGINT', bail);
   process.once('SIGTERM', bail);
-  const cgroupRoot = cgroupRootEntries();
+  const before = hostBaseline();
   try {
     assertClean(`before ${name}`);
     mkdirSync(SCRATCH, { recursive: true });
@@ -299,7 +313,7 @@ export async function main(name, body) {
     process.off('SIGTERM', bail);
   }
   try {
-    assertClean(`after ${name}`, cgroupRoot);
+    assertClean(`after ${name}`, before);
   } catch (e) {
     failed = true;
     console.error(e.message);

@@ -8,7 +8,7 @@
 // Usage: node bench/scale.mjs [SIZES=10,100,1000] [REPEATS]
 
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { assertBlockFree, downProject, factsMarkdown, fmt, isMain, loadavg, machineFacts, main, onCleanup, run, SCRATCH, stats, time, timeFn, writeProject, writeSection, zonectl, ZONECTL, zoneYaml } from './lib.mjs';
@@ -29,6 +29,22 @@ function address(i) {
   const k = Math.floor(i / 2) + 10;
   const [a, b, c] = SEGMENTS[i % 2].base;
   return `${a}.${b}.${c + Math.floor(k / 256)}.${k % 256}`;
+}
+
+const NETNS_DIR = '/run/netns';
+
+/**
+ * iproute2's first `netns add` on a host makes /run/netns and mounts it on itself (to share
+ * it): when this run made it, it goes again at the end, empty.
+ */
+function cleanNetnsDirLater() {
+  if (existsSync(NETNS_DIR)) return;
+  const mounted = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === NETNS_DIR);
+  onCleanup(() => {
+    if (!existsSync(NETNS_DIR) || readdirSync(NETNS_DIR).length > 0) return;
+    while (mounted()) run('umount', [NETNS_DIR]);
+    rmdirSync(NETNS_DIR);
+  });
 }
 
 /** The iproute2 comparison: namespaces, 2 bridges, a veth per zone, then address + up inside each. */
@@ -166,6 +182,7 @@ if (isMain(import.meta.url)) {
   await main('scale', async () => {
     const facts = machineFacts();
     assertBlockFree();
+    cleanNetnsDirLater();
     const results = [];
     for (const n of sizes) await scaleAt(n, repeatsArg ? Number(repeatsArg) : n <= 10 ? 5 : n <= 100 ? 3 : 1, results);
     const r100 = results.find((r) => r.n === 100);
