@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { coldProject } from './cold-start.mjs';
-import { assertBlockFree, isMain, main, onCleanup, run, stats } from './lib.mjs';
+import { assertBlockFree, isMain, main, onCleanup, root, run, stats } from './lib.mjs';
 
 /** User-space instructions (callgrind's "I refs") of `node TREE/bin/zonectl.cjs ...args`. */
 function instructions(tree, args) {
@@ -30,11 +30,7 @@ if (isMain(import.meta.url)) {
   const trees = [resolve(a), resolve(b)];
   for (const t of trees) if (!existsSync(join(t, 'dist', 'zonectl.js'))) throw new Error(`${t}: not a built zonectl tree (no dist/zonectl.js)`);
   await main('ab-instructions', async () => {
-    if (spawnSync('sh', ['-c', 'command -v valgrind']).status !== 0) {
-      console.log('installing valgrind (apt-get)');
-      run('apt-get', ['update'], { timeout: 300_000 });
-      run('apt-get', ['install', '-y', '--no-install-recommends', 'valgrind'], { timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    }
+    run('bash', [join(root, 'scripts', 'install-test-deps.sh'), 'valgrind'], { timeout: 900_000 }); // when missing
     assertBlockFree();
     const dir = coldProject();
     const zonectl = (tree, args) => run('node', [join(tree, 'bin', 'zonectl.cjs'), ...args]);

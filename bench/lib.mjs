@@ -225,9 +225,8 @@ export function benchObjects() {
     if (name && (name.startsWith('zb') || / alias zonectl\/zb-/.test(l))) found.push(`link ${name}`);
   }
   for (const n of safeReaddir('/run/netns')) if (n.startsWith('zb')) found.push(`netns /run/netns/${n}`);
-  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mnt = l.split(' ')[4];
-    if (mnt && (mnt.startsWith('/run/zonectl/zb-') || mnt.includes('/zb-bench') || mnt.startsWith('/run/netns/zb'))) found.push(`mount ${mnt}`);
+  for (const mnt of mountPoints()) {
+    if (mnt.startsWith('/run/zonectl/zb-') || mnt.includes('/zb-bench') || mnt.startsWith('/run/netns/zb')) found.push(`mount ${mnt}`);
   }
   for (const d of safeReaddir('/run/zonectl')) if (d.startsWith('zb-')) found.push(`record /run/zonectl/${d}`);
   // zonectl's own tmpfs (where /run is on a disk) is unmounted by the last run that leaves it empty
@@ -263,8 +262,12 @@ function safeReaddir(dir) {
  * host's mount points (iproute2's first `ip netns add` makes /run/netns a mount of its own).
  */
 export function hostBaseline() {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]);
-  return { cgroupRoot: safeReaddir('/sys/fs/cgroup').sort(), mounts };
+  return { cgroupRoot: safeReaddir('/sys/fs/cgroup').sort(), mounts: mountPoints() };
+}
+
+/** The host's mount points, one entry per mount (this process's mount namespace: the host's). */
+export function mountPoints() {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]);
 }
 
 /** What is on the host now and was not in `before` (a hostBaseline()). */

@@ -8,10 +8,10 @@
 // Usage: node bench/scale.mjs [SIZES=10,100,1000] [REPEATS]
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { assertBlockFree, downProject, factsMarkdown, fmt, isMain, loadavg, machineFacts, main, onCleanup, run, SCRATCH, stats, time, timeFn, writeProject, writeSection, zonectl, ZONECTL, zoneYaml } from './lib.mjs';
+import { assertBlockFree, downProject, factsMarkdown, fmt, isMain, loadavg, machineFacts, main, mountPoints, onCleanup, run, SCRATCH, stats, time, timeFn, writeProject, writeSection, zonectl, ZONECTL, zoneYaml } from './lib.mjs';
 
 const SEGMENTS = [
   { name: 'seg-a', subnet: '10.213.232.0/22', base: [10, 213, 232] },
@@ -39,10 +39,9 @@ const NETNS_DIR = '/run/netns';
  */
 function cleanNetnsDirLater() {
   if (existsSync(NETNS_DIR)) return;
-  const mounted = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === NETNS_DIR);
   onCleanup(() => {
     if (!existsSync(NETNS_DIR) || readdirSync(NETNS_DIR).length > 0) return;
-    while (mounted()) run('umount', [NETNS_DIR]);
+    while (mountPoints().includes(NETNS_DIR)) run('umount', [NETNS_DIR]);
     rmdirSync(NETNS_DIR);
   });
 }

@@ -5,10 +5,10 @@ import type { ActualNetwork, ActualState, ActualZone, ZoneRunState } from '../mo
 import type { Host } from '../host/index.js';
 import type { ZoneStatus } from '../host/zone/driver.js';
 
-/** `nft`: whether to look for nftables (default true; see HostFacts.nft). */
-export async function observe(host: Host, project: string, opts: { nft?: boolean } = {}): Promise<ActualState> {
+/** `nft`: whether to look for nftables (plan.ts: usesNftables; see HostFacts.nft). */
+export async function observe(host: Host, project: string, opts: { nft: boolean }): Promise<ActualState> {
   // The host's facts (its routes: a netlink dump) are read alongside everything else.
-  const factsRead = host.facts({ nft: opts.nft ?? true });
+  const factsRead = host.facts(opts);
   factsRead.catch(() => {}); // awaited at the end: a failure before that must not go unhandled
   const [projects, cgroupZones, recordedZones, recordedNetworks] = await Promise.all([
     host.cgroup.projects(),

@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { canonical } from '../../src/app/project.js';
 import { fakeHost, type FakeHost } from '../../src/host/fake/index.js';
 import type { DesiredState } from '../../src/model/types.js';
-import { plan } from '../../src/plan/plan.js';
+import { plan, usesNftables } from '../../src/plan/plan.js';
 import type { Action, Plan } from '../../src/plan/types.js';
 import { execute, type ActionResult, type ExecuteResult } from '../../src/reconcile/execute.js';
 import { observe } from '../../src/reconcile/observe.js';
@@ -23,7 +23,7 @@ export async function newHost(): Promise<FakeHost> {
 }
 
 export async function planOn(host: FakeHost, desired: DesiredState, prune = true): Promise<Plan> {
-  return plan(canonical(desired, host), await observe(host, desired.project), { prune });
+  return plan(canonical(desired, host), await observe(host, desired.project, { nft: usesNftables(desired) }), { prune });
 }
 
 /** One `up`: observe, plan, execute. Throws when the plan has errors. */
