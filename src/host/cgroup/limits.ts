@@ -10,10 +10,11 @@ export function neutralLimits(): Limits {
 
 /**
  * The cgroups a driver made and has not applied limits to since. The kernel gives a new cgroup
- * the neutral limits, so apply() on one reports a neutral limit applied without reading it back
- * (on v1, about half of a new zone's ~25 system calls). The cpuset and the io weight are still
- * read: their value or file depends on the host. Taken by the first apply: from then on, what
- * the cgroup holds is read.
+ * the neutral limits (and v1 a new cpuset its parent's CPUs, copied at mkdir), so apply() on
+ * one reports a neutral limit applied without reading it, and writes any other limit without
+ * reading it first (writeChecked's `fresh`): a new zone's limits cost a write and a read-back
+ * each. What is still read: a v2 cgroup's memory.current before its memory.max (the helper may
+ * be in it already). Taken by the first apply: from then on, what the cgroup holds is read.
  */
 export class Fresh {
   private readonly names = new Set<string>();

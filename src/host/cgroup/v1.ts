@@ -8,7 +8,7 @@
 
 import { join } from 'node:path';
 import type { IoDeviceLimits, Limits } from '../../model/types.js';
-import { formatCpuset } from '../../model/units.js';
+import { CPU_PERIOD_US, formatCpuset } from '../../model/units.js';
 import { HostError } from '../errors.js';
 import type { DriverDeps } from './deps.js';
 import { TOP } from './deps.js';
@@ -16,7 +16,7 @@ import type { V1Controller } from './detect.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, formatV1Limit, parseCount, parseCpuList, parseDeviceLines, parseFlatKeyed, parseMax, parseV1Limit } from './format.js';
 import { cappedDevices, Fresh, neutralLimits, pageFloor, sameCpus } from './limits.js';
-import { absentReason, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
+import { absentReason, ControlFiles, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
 import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
 import { bfqWeightOfIoWeight, cfqWeightOfIoWeight, ioWeightOfCfqWeight, sharesOfWeight, weightOfShares } from './weight.js';
@@ -34,16 +34,17 @@ export class CgroupV1Driver implements CgroupDriver {
   private cfq = false;
   /** Cgroups this driver made in every hierarchy and has not applied limits to yet (limits.ts: Fresh). */
   private readonly fresh = new Fresh();
+  private readonly files: ControlFiles;
+  /** Each hierarchy once (co-mounted controllers share one), sorted. */
+  private readonly hierarchies: readonly string[];
 
   constructor(
     /** Mount point of each controller's hierarchy. */
     private readonly mounts: Partial<Record<V1Controller, string>>,
     private readonly deps: DriverDeps,
-  ) {}
-
-  /** Each hierarchy once (co-mounted controllers share one). */
-  private hierarchies(): string[] {
-    return [...new Set(Object.values(this.mounts))].sort();
+  ) {
+    this.files = new ControlFiles(deps.fs);
+    this.hierarchies = [...new Set(Object.values(mounts))].sort();
   }
 
   /** Plain concatenation: project and zone names are validated single path components. */
@@ -62,15 +63,15 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   private async requireCgroup(project: string, zone: ZoneName): Promise<void> {
-    for (const h of this.hierarchies()) if (await this.deps.fs.exists(join(h, this.rel(project, zone)))) return;
-    throw new HostError(`cgroup ${this.name(project, zone)} does not exist in any hierarchy (${this.hierarchies().join(', ')})`, { code: 'ENOENT' });
+    for (const h of this.hierarchies) if (await this.deps.fs.exists(join(h, this.rel(project, zone)))) return;
+    throw new HostError(`cgroup ${this.name(project, zone)} does not exist in any hierarchy (${this.hierarchies.join(', ')})`, { code: 'ENOENT' });
   }
 
-  /** v1 cpusets start empty, and no task may join an empty one: copy the parent's. */
-  private async inheritCpuset(dir: string): Promise<void> {
+  /** v1 cpusets start empty, and no task may join an empty one: copy the parent's (`made`: just now, so empty). */
+  private async inheritCpuset(dir: string, made: boolean): Promise<void> {
     const { fs } = this.deps;
     for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-      if ((await fs.read(join(dir, f))).trim() !== '') continue;
+      if (!made && (await fs.read(join(dir, f))).trim() !== '') continue;
       await fs.write(join(dir, f), (await fs.read(join(dir, '..', f))).trim());
     }
   }
@@ -78,11 +79,12 @@ export class CgroupV1Driver implements CgroupDriver {
   /** mkdir `rel` in every hierarchy (parents first), filling new cpusets. */
   private async makeLevels(levels: string[]): Promise<void> {
     const old = new Set<string>();
-    for (const h of this.hierarchies()) {
+    for (const h of this.hierarchies) {
       for (const level of levels) {
         const dir = join(h, level);
-        if (!(await this.deps.fs.mkdir(dir))) old.add(level);
-        if (h === this.mounts.cpuset) await this.inheritCpuset(dir);
+        const made = await this.deps.fs.mkdir(dir);
+        if (!made) old.add(level);
+        if (h === this.mounts.cpuset) await this.inheritCpuset(dir, made);
       }
     }
     for (const level of levels) if (!old.has(level) && level !== TOP) this.fresh.made(level);
@@ -107,10 +109,10 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
-    await this.requireCgroup(project, zone);
     const { fs } = this.deps;
     const out = new Outcomes();
     const fresh = this.fresh.take(this.rel(project, zone));
+    if (!fresh) await this.requireCgroup(project, zone);
     /** A one-file limit: absent file → applied if neutral, else infeasible naming the controller. */
     const plain = async (limit: string, c: V1Controller, file: string, value: string, neutral: boolean, holds: (t: string) => boolean): Promise<void> => {
       const dir = this.dir(c, project, zone);
@@ -119,12 +121,12 @@ export class CgroupV1Driver implements CgroupDriver {
         out.applied(limit, path, value);
         return;
       }
-      if (dir === null || !(await fs.exists(path))) {
+      if (dir === null || !(await this.files.has(path))) {
         if (neutral) out.applied(limit, path, value);
         else out.infeasible(limit, path, value, dir === null ? `controller ${c} is not mounted (no cgroup v1 hierarchy for it)` : absentReason(path, c));
         return;
       }
-      const why = await writeChecked(fs, path, value, holds);
+      const why = await writeChecked(fs, path, value, holds, fresh);
       if (why === null) out.applied(limit, path, value);
       else out.infeasible(limit, path, value, why);
     };
@@ -134,7 +136,9 @@ export class CgroupV1Driver implements CgroupDriver {
       const period = String(limits.cpus.period_us);
       const cpuDir = this.dir('cpu', project, zone);
       const periodFile = cpuDir === null ? null : join(cpuDir, 'cpu.cfs_period_us');
-      const why = periodFile !== null && (await fs.exists(periodFile)) ? await writeChecked(fs, periodFile, period, (t) => t === period) : null;
+      // a fresh cgroup has the kernel's default period
+      const write = periodFile !== null && !(fresh && limits.cpus.period_us === CPU_PERIOD_US) && (await this.files.has(periodFile));
+      const why = write ? await writeChecked(fs, periodFile, period, (t) => t === period) : null;
       if (why !== null && periodFile !== null) out.infeasible('cpus', periodFile, period, why);
       else await plain('cpus', 'cpu', 'cpu.cfs_quota_us', String(limits.cpus.quota_us), false, (t) => t === String(limits.cpus?.quota_us));
     } else {
@@ -143,13 +147,15 @@ export class CgroupV1Driver implements CgroupDriver {
     const shares = String(sharesOfWeight(limits.cpu_weight));
     await plain('cpu_weight', 'cpu', 'cpu.shares', shares, limits.cpu_weight === 100, (t) => t === shares);
 
-    await this.applyCpuset(out, project, zone, limits.cpuset);
+    // a fresh cpuset holds its parent's CPUs (makeLevels copied them)
+    if (fresh && limits.cpuset === null) out.applied('cpuset', join(this.dir('cpuset', project, zone) ?? `cpuset/${this.rel(project, zone)}`, 'cpuset.cpus'), '');
+    else await this.applyCpuset(out, project, zone, limits.cpuset);
     await this.applyMemory(out, project, zone, limits, fresh);
     const soft = formatV1Limit(limits.memory_reservation);
     await plain('memory_reservation', 'memory', 'memory.soft_limit_in_bytes', soft, limits.memory_reservation === null, (t) => parseV1Limit(t, 'soft') === pageFloor(limits.memory_reservation, this.deps.pageSize));
     await plain('pids', 'pids', 'pids.max', formatMax(limits.pids), limits.pids === null, (t) => t === formatMax(limits.pids));
 
-    await this.applyIoWeight(out, project, zone, limits.io.weight);
+    await this.applyIoWeight(out, project, zone, limits.io.weight, fresh);
     if (!fresh || Object.keys(cappedDevices(limits.io.devices)).length > 0) await this.applyThrottle(out, project, zone, limits.io.devices);
     return { cgroup: this.name(project, zone), outcomes: out.list };
   }
@@ -162,7 +168,7 @@ export class CgroupV1Driver implements CgroupDriver {
     const { fs } = this.deps;
     const dir = this.dir('cpuset', project, zone);
     const file = dir === null ? `cpuset/${this.rel(project, zone)}/cpuset.cpus` : join(dir, 'cpuset.cpus');
-    if (dir === null || !(await fs.exists(file))) {
+    if (dir === null || !(await this.files.has(file))) {
       if (cpuset === null) out.applied('cpuset', file, '');
       else out.infeasible('cpuset', file, formatCpuset(cpuset), dir === null ? 'controller cpuset is not mounted (no cgroup v1 hierarchy for it)' : absentReason(file, 'cpuset'));
       return;
@@ -171,6 +177,7 @@ export class CgroupV1Driver implements CgroupDriver {
     const parentCpus = parseCpuList(await fs.read(parentFile), parentFile);
     const target = cpuset ?? parentCpus;
     const value = formatCpuset(target);
+    const shown = cpuset === null ? '' : value; // null: whatever the parent has, as v2 reports it
     const outside = target.filter((c) => !parentCpus.includes(c));
     if (outside.length > 0) {
       out.infeasible('cpuset', file, value, `CPUs ${formatCpuset(outside)} are not in ${parentFile} (${formatCpuset(parentCpus)})`);
@@ -178,7 +185,7 @@ export class CgroupV1Driver implements CgroupDriver {
     }
     const old = parseCpuList(await fs.read(file), file);
     if (sameCpus(old, target)) {
-      out.applied('cpuset', file, value);
+      out.applied('cpuset', file, shown);
       return;
     }
     const followers: string[] = [];
@@ -203,7 +210,7 @@ export class CgroupV1Driver implements CgroupDriver {
         return;
       }
     }
-    out.applied('cpuset', file, value);
+    out.applied('cpuset', file, shown);
   }
 
   /**
@@ -223,7 +230,7 @@ export class CgroupV1Driver implements CgroupDriver {
     const memswValue = formatV1Limit(memsw);
     const swapNeutral = memory === null || limits.memory_swap === null || (limits.memory_swap === 0 && !this.deps.hostHasSwap);
 
-    if (dir === null || !(await fs.exists(limitFile))) {
+    if (dir === null || !(await this.files.has(limitFile))) {
       const reason = dir === null ? 'controller memory is not mounted (no cgroup v1 hierarchy for it)' : absentReason(limitFile, 'memory');
       if (memory === null) out.applied('memory', limitFile, limitValue);
       else out.infeasible('memory', limitFile, limitValue, reason);
@@ -237,8 +244,8 @@ export class CgroupV1Driver implements CgroupDriver {
       out.applied('memory', limitFile, limitValue);
       return;
     }
-    const hasMemsw = await fs.exists(memswFile);
-    const currentLimit = parseV1Limit(await fs.read(limitFile), limitFile);
+    const hasMemsw = await this.files.has(memswFile);
+    const currentLimit = fresh ? null : parseV1Limit(await fs.read(limitFile), limitFile);
 
     const writeMemsw = async (): Promise<void> => {
       if (!hasMemsw) {
@@ -246,29 +253,33 @@ export class CgroupV1Driver implements CgroupDriver {
         else out.infeasible('memory_swap', memswFile, memswValue, `swap accounting is not available here: ${memswFile} is absent (boot with swapaccount=1)`);
         return;
       }
-      const why = await writeChecked(fs, memswFile, memswValue, (t) => parseV1Limit(t, memswFile) === pageFloor(memsw, pageSize));
+      if (fresh && memsw === null) {
+        out.applied('memory_swap', memswFile, memswValue); // unlimited, as made
+        return;
+      }
+      const why = await writeChecked(fs, memswFile, memswValue, (t) => parseV1Limit(t, memswFile) === pageFloor(memsw, pageSize), fresh);
       if (why === null) out.applied('memory_swap', memswFile, memswValue);
       else out.infeasible('memory_swap', memswFile, memswValue, why);
     };
 
     if (atLeast(memsw, currentLimit)) {
       await writeMemsw();
-      await this.writeMemoryLimit(out, dir, memory, limits.memory_reservation);
+      await this.writeMemoryLimit(out, dir, memory, limits.memory_reservation, fresh);
     } else {
-      const done = await this.writeMemoryLimit(out, dir, memory, limits.memory_reservation);
+      const done = await this.writeMemoryLimit(out, dir, memory, limits.memory_reservation, fresh);
       if (done) await writeMemsw();
       else out.deferred('memory_swap', memswFile, memswValue, `waits for ${limitFile}: memory + swap cannot be set below the memory limit still in force`);
     }
   }
 
-  /** Writes limit_in_bytes; returns whether it now holds the value. */
-  private async writeMemoryLimit(out: Outcomes, dir: string, memory: number | null, reservation: number | null): Promise<boolean> {
+  /** Writes limit_in_bytes (`fresh`: unlimited, as made, and `memory` is not); returns whether it now holds the value. */
+  private async writeMemoryLimit(out: Outcomes, dir: string, memory: number | null, reservation: number | null, fresh: boolean): Promise<boolean> {
     const { fs, timings, pageSize } = this.deps;
     const file = join(dir, 'memory.limit_in_bytes');
     const value = formatV1Limit(memory);
     const expected = pageFloor(memory, pageSize);
     const holds = async (): Promise<boolean> => parseV1Limit(await fs.read(file), file) === expected;
-    if (await holds()) {
+    if (!fresh && (await holds())) {
       out.applied('memory', file, value);
       return true;
     }
@@ -300,20 +311,22 @@ export class CgroupV1Driver implements CgroupDriver {
     return true;
   }
 
-  private async applyIoWeight(out: Outcomes, project: string, zone: ZoneName, weight: number): Promise<void> {
+  /** `fresh`: the cgroup has the scheduler's default weight, which io weight 100 maps to. */
+  private async applyIoWeight(out: Outcomes, project: string, zone: ZoneName, weight: number, fresh: boolean): Promise<void> {
     const { fs } = this.deps;
     const dir = this.dir('blkio', project, zone);
     const bfq = dir === null ? null : join(dir, 'blkio.bfq.weight');
     const cfq = dir === null ? null : join(dir, 'blkio.weight');
-    if (bfq !== null && (await fs.exists(bfq))) {
+    const neutral = fresh && weight === 100;
+    if (bfq !== null && (await this.files.has(bfq))) {
       const v = String(bfqWeightOfIoWeight(weight));
-      const why = await writeChecked(fs, bfq, v, (t) => readWeight(t) === v);
+      const why = neutral ? null : await writeChecked(fs, bfq, v, (t) => readWeight(t) === v, fresh);
       if (why === null) out.applied('io.weight', bfq, v);
       else out.infeasible('io.weight', bfq, v, why);
-    } else if (cfq !== null && (await fs.exists(cfq))) {
+    } else if (cfq !== null && (await this.files.has(cfq))) {
       this.cfq = true;
       const v = String(cfqWeightOfIoWeight(weight));
-      const why = await writeChecked(fs, cfq, v, (t) => readWeight(t) === v);
+      const why = neutral ? null : await writeChecked(fs, cfq, v, (t) => readWeight(t) === v, fresh);
       if (why === null) out.applied('io.weight', cfq, v);
       else out.infeasible('io.weight', cfq, v, why);
     } else {
@@ -327,7 +340,7 @@ export class CgroupV1Driver implements CgroupDriver {
     const { fs } = this.deps;
     const dir = this.dir('blkio', project, zone);
     const wanted = cappedDevices(devices);
-    if (dir === null || !(await fs.exists(join(dir, THROTTLE[0][1])))) {
+    if (dir === null || !(await this.files.has(join(dir, THROTTLE[0][1])))) {
       const file = dir === null ? `blkio/${this.rel(project, zone)}/${THROTTLE[0][1]}` : join(dir, THROTTLE[0][1]);
       for (const path of Object.keys(wanted)) out.infeasible(`io.devices.${path}`, file, '', dir === null ? 'controller blkio is not mounted (no cgroup v1 hierarchy for it)' : absentReason(file, 'blkio'));
       return;
@@ -505,7 +518,7 @@ export class CgroupV1Driver implements CgroupDriver {
 
   /** Made in every hierarchy (makeLevels), so no need to look for it in each. */
   private procsFiles(project: string, zone: string): string[] {
-    return this.hierarchies().map((h) => join(h, this.rel(project, zone), 'cgroup.procs'));
+    return this.hierarchies.map((h) => join(h, this.rel(project, zone), 'cgroup.procs'));
   }
 
   async addProcess(project: string, zone: string, pid: number): Promise<void> {
@@ -515,7 +528,7 @@ export class CgroupV1Driver implements CgroupDriver {
 
   async procs(project: string, zone: string): Promise<number[]> {
     const all = new Set<number>();
-    for (const h of this.hierarchies()) for (const p of await subtreeProcs(this.deps.fs, join(h, this.rel(project, zone)))) all.add(p);
+    for (const h of this.hierarchies) for (const p of await subtreeProcs(this.deps.fs, join(h, this.rel(project, zone)))) all.add(p);
     return [...all].sort((a, b) => a - b);
   }
 
@@ -525,7 +538,7 @@ export class CgroupV1Driver implements CgroupDriver {
     const state = freezer === null ? null : join(freezer, 'freezer.state');
     const canFreeze = state !== null && (await fs.exists(state));
     await killAll(fs, {
-      dirs: this.hierarchies().map((h) => join(h, this.rel(project, zone))),
+      dirs: this.hierarchies.map((h) => join(h, this.rel(project, zone))),
       ...(canFreeze && state !== null
         ? {
             freeze: async () => {
@@ -546,19 +559,19 @@ export class CgroupV1Driver implements CgroupDriver {
   async remove(project: string, zone: string): Promise<void> {
     this.fresh.take(this.rel(project, zone));
     await this.kill(project, zone);
-    for (const h of this.hierarchies()) await removeTree(this.deps.fs, join(h, this.rel(project, zone)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
+    for (const h of this.hierarchies) await removeTree(this.deps.fs, join(h, this.rel(project, zone)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
   }
 
   async removeProject(project: string): Promise<void> {
     this.fresh.take(this.rel(project, null));
     for (const zone of await this.list(project)) await this.remove(project, zone);
-    for (const h of this.hierarchies()) await removeTree(this.deps.fs, join(h, this.rel(project, null)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
-    for (const h of this.hierarchies()) await removeTopIfEmpty(this.deps.fs, join(h, TOP));
+    for (const h of this.hierarchies) await removeTree(this.deps.fs, join(h, this.rel(project, null)), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
+    for (const h of this.hierarchies) await removeTopIfEmpty(this.deps.fs, join(h, TOP));
   }
 
   private async union(rel: string): Promise<string[]> {
     const names = new Set<string>();
-    for (const h of this.hierarchies()) {
+    for (const h of this.hierarchies) {
       const dir = join(h, rel);
       if (await this.deps.fs.exists(dir)) for (const n of await this.deps.fs.subdirs(dir)) names.add(n);
     }

@@ -14,7 +14,7 @@ import { TOP } from './deps.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, parseCount, parseCpuList, parseFlatKeyed, parseMax, parseNestedKeyed } from './format.js';
 import { cappedDevices, Fresh, neutralLimits, pageFloor } from './limits.js';
-import { absentReason, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
+import { absentReason, ControlFiles, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
 import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
 
@@ -27,11 +27,14 @@ export class CgroupV2Driver implements CgroupDriver {
   readonly version = 2 as const;
   /** Cgroups this driver made and has not applied limits to yet (limits.ts: Fresh). */
   private readonly fresh = new Fresh();
+  private readonly files: ControlFiles;
 
   constructor(
     private readonly root: string,
     private readonly deps: DriverDeps,
-  ) {}
+  ) {
+    this.files = new ControlFiles(deps.fs);
+  }
 
   private dir(project: string, zone: ZoneName = null): string {
     return zone === null ? join(this.root, TOP, project) : join(this.root, TOP, project, zone);
@@ -75,22 +78,22 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
-    const dir = await this.requireDir(project, zone);
+    const fresh = this.fresh.take(this.name(project, zone));
+    const dir = fresh ? this.dir(project, zone) : await this.requireDir(project, zone);
     const parent = join(dir, '..');
     const out = new Outcomes();
-    const fresh = this.fresh.take(this.name(project, zone));
     const plain = async (limit: string, file: string, value: string, neutral: boolean, controller: string, holds: (t: string) => boolean): Promise<void> => {
       const path = join(dir, file);
       if (neutral && fresh) {
         out.applied(limit, path, value);
         return;
       }
-      if (!(await this.deps.fs.exists(path))) {
+      if (!(await this.files.has(path))) {
         if (neutral) out.applied(limit, path, value);
         else out.infeasible(limit, path, value, absentReason(path, controller));
         return;
       }
-      const why = await writeChecked(this.deps.fs, path, value, holds);
+      const why = await writeChecked(this.deps.fs, path, value, holds, fresh);
       if (why === null) out.applied(limit, path, value);
       else out.infeasible(limit, path, value, why);
     };
@@ -108,16 +111,16 @@ export class CgroupV2Driver implements CgroupDriver {
 
     // memory: the cap (maybe deferred), then swap on top, then the protection
     if (fresh && limits.memory === null) out.applied('memory', join(dir, 'memory.max'), formatMax(null));
-    else await this.applyMemory(out, dir, limits.memory);
+    else await this.applyMemory(out, dir, limits.memory, fresh);
     const swapFile = join(dir, 'memory.swap.max');
     const swapValue = formatMax(limits.memory_swap);
     if (fresh && limits.memory_swap === null) {
       out.applied('memory_swap', swapFile, swapValue);
-    } else if (!(await this.deps.fs.exists(swapFile))) {
+    } else if (!(await this.files.has(swapFile))) {
       if (limits.memory_swap === null || (limits.memory_swap === 0 && !this.deps.hostHasSwap)) out.applied('memory_swap', swapFile, swapValue);
       else out.infeasible('memory_swap', swapFile, swapValue, `swap accounting is not available here: ${swapFile} is absent (controller memory without swap accounting)`);
     } else {
-      const why = await writeChecked(this.deps.fs, swapFile, swapValue, (t) => t === formatMax(pageFloor(limits.memory_swap, this.deps.pageSize)));
+      const why = await writeChecked(this.deps.fs, swapFile, swapValue, (t) => t === formatMax(pageFloor(limits.memory_swap, this.deps.pageSize)), fresh);
       if (why === null) out.applied('memory_swap', swapFile, swapValue);
       else out.infeasible('memory_swap', swapFile, swapValue, why);
     }
@@ -138,7 +141,7 @@ export class CgroupV2Driver implements CgroupDriver {
     const { fs } = this.deps;
     const file = join(dir, 'cpuset.cpus');
     const value = cpuset === null ? '' : formatCpuset(cpuset);
-    if (!(await fs.exists(file))) {
+    if (!(await this.files.has(file))) {
       if (cpuset === null) out.applied('cpuset', file, value);
       else out.infeasible('cpuset', file, value, absentReason(file, 'cpuset'));
       return;
@@ -161,13 +164,15 @@ export class CgroupV2Driver implements CgroupDriver {
   /**
    * memory.max below current usage would make the kernel OOM-kill at once: stage the new
    * value in memory.high (which throttles and reclaims), wait a bounded time, then apply
-   * memory.max — or leave it staged and report it deferred.
+   * memory.max — or leave it staged and report it deferred. `fresh`: the cgroup was just made
+   * (memory.max and memory.high at max; the helper may be in it already, so usage is still
+   * checked) and `memory` is not null.
    */
-  private async applyMemory(out: Outcomes, dir: string, memory: number | null): Promise<void> {
+  private async applyMemory(out: Outcomes, dir: string, memory: number | null, fresh: boolean): Promise<void> {
     const { fs, timings } = this.deps;
     const file = join(dir, 'memory.max');
     const value = formatMax(memory);
-    if (!(await fs.exists(file))) {
+    if (!(await this.files.has(file))) {
       if (memory === null) out.applied('memory', file, value);
       else out.infeasible('memory', file, value, absentReason(file, 'memory'));
       return;
@@ -175,7 +180,9 @@ export class CgroupV2Driver implements CgroupDriver {
     const currentFile = join(dir, 'memory.current');
     const highFile = join(dir, 'memory.high');
     const current = async (): Promise<number> => parseCount(await fs.read(currentFile), currentFile);
+    let staging = false;
     if (memory !== null && (await current()) > memory) {
+      staging = true;
       const staged = await tryWrite(fs, highFile, value);
       if (staged !== null) {
         out.infeasible('memory', file, value, staged.message);
@@ -188,13 +195,13 @@ export class CgroupV2Driver implements CgroupDriver {
       }
     }
     const expected = formatMax(pageFloor(memory, this.deps.pageSize));
-    const why = await writeChecked(fs, file, value, (t) => t === expected);
+    const why = await writeChecked(fs, file, value, (t) => t === expected, fresh && !staging);
     if (why !== null) {
       out.infeasible('memory', file, value, why);
       return;
     }
     // Lift a staging value left by this or an earlier apply.
-    if ((await fs.exists(highFile)) && (await fs.read(highFile)).trim() !== 'max') {
+    if ((!fresh || staging) && (await this.files.has(highFile)) && (await fs.read(highFile)).trim() !== 'max') {
       const lifted = await writeChecked(fs, highFile, 'max', (t) => t === 'max');
       if (lifted !== null) {
         out.infeasible('memory', highFile, 'max', lifted);

@@ -88,11 +88,12 @@ export class NativeZoneDriver implements ZoneDriver {
   async start(project: string, zone: Zone, opts: ZoneStartOptions = {}): Promise<StartedZone> {
     const p = this.paths;
     const name = zone.name;
-    const current = await this.status(project, name);
+    const rec = await readRecord(p.record(project, name));
+    const current = await statusOf(rec);
     if (current.state === 'running' || current.state === 'restarting') {
       throw new HostError(`start zone ${name}: already ${current.state}`, { code: 'EEXIST' });
     }
-    await this.cleanup(project, name, 0, { keepNetns: true }); // stale records or processes of an earlier run
+    await this.cleanup(project, name, 0, { keepNetns: true }, rec); // stale records or processes of an earlier run
 
     let lower: string | null = null;
     let digest: string | undefined;
@@ -191,10 +192,10 @@ export class NativeZoneDriver implements ZoneDriver {
     await this.cleanup(project, zone, graceMs, { keepNetns: false });
   }
 
-  /** stop(), or (keepNetns) everything but the pinned network namespace, which start reuses. */
-  private async cleanup(project: string, zone: string, graceMs: number, opts: { keepNetns: boolean }): Promise<void> {
+  /** stop(), or (keepNetns) everything but the pinned network namespace, which start reuses. `rec`: the record, read already. */
+  private async cleanup(project: string, zone: string, graceMs: number, opts: { keepNetns: boolean }, known?: SupervisorRecord | null): Promise<void> {
     const p = this.paths;
-    const rec = await readRecord(p.record(project, zone));
+    const rec = known === undefined ? await readRecord(p.record(project, zone)) : known;
     if (rec) {
       // the supervisor reads it on SIGTERM: the grace period holds even if this process dies now
       writeFileSync(`${p.zoneRun(project, zone)}/stop_grace_ms`, String(Math.max(0, Math.round(graceMs))));
@@ -257,19 +258,7 @@ export class NativeZoneDriver implements ZoneDriver {
   }
 
   async status(project: string, zone: string): Promise<ZoneStatus> {
-    const rec = await readRecord(this.paths.record(project, zone));
-    if (rec === null) return { state: 'absent' };
-    const exitCode = rec.exitCode >= 0 ? rec.exitCode : null;
-    const supervised = await isSameProcess(rec.supervisorPid, rec.supervisorStart);
-    if (!supervised) {
-      // the supervisor is gone: its zone went with it; what it last recorded is all there is
-      return { state: 'exited', exitCode: rec.state === 'exited' ? exitCode : null, restarts: rec.restarts, error: rec.error };
-    }
-    if (rec.state === 'running' && (await isSameProcess(rec.initPid, rec.initStart))) {
-      return { state: 'running', pid: rec.initPid, startedAt: new Date(rec.startedAt), restarts: rec.restarts };
-    }
-    if (rec.state === 'exited') return { state: 'exited', exitCode, restarts: rec.restarts, error: rec.error };
-    return { state: 'restarting', exitCode, restarts: rec.restarts };
+    return statusOf(await readRecord(this.paths.record(project, zone)));
   }
 
   async exec(project: string, zone: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -335,4 +324,20 @@ export class NativeZoneDriver implements ZoneDriver {
     const projects = dirname(dirname(zones));
     if ((await readdir(projects).catch(() => ['x'])).length === 0) removeDirIfEmpty(projects);
   }
+}
+
+/** What a zone's supervisor record (null: none) says of it, checked against the live processes. */
+async function statusOf(rec: SupervisorRecord | null): Promise<ZoneStatus> {
+  if (rec === null) return { state: 'absent' };
+  const exitCode = rec.exitCode >= 0 ? rec.exitCode : null;
+  const supervised = await isSameProcess(rec.supervisorPid, rec.supervisorStart);
+  if (!supervised) {
+    // the supervisor is gone: its zone went with it; what it last recorded is all there is
+    return { state: 'exited', exitCode: rec.state === 'exited' ? exitCode : null, restarts: rec.restarts, error: rec.error };
+  }
+  if (rec.state === 'running' && (await isSameProcess(rec.initPid, rec.initStart))) {
+    return { state: 'running', pid: rec.initPid, startedAt: new Date(rec.startedAt), restarts: rec.restarts };
+  }
+  if (rec.state === 'exited') return { state: 'exited', exitCode, restarts: rec.restarts, error: rec.error };
+  return { state: 'restarting', exitCode, restarts: rec.restarts };
 }

@@ -94,6 +94,8 @@ export class FakeCgroupFs implements CgroupFs {
   readonly writes: Write[] = [];
   /** Every file read, relative to the root, in order. */
   readonly reads: string[] = [];
+  /** Paths the driver asked exists() about, relative to the root. */
+  readonly stats: string[] = [];
   /** Called after a write is stored: lets a test emulate reclaim or the OOM killer. */
   onWrite: (path: string, value: string) => void = () => undefined;
   private readonly opts: Required<FakeOptions>;
@@ -191,6 +193,12 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   async exists(path: string): Promise<boolean> {
+    this.stats.push(relative(this.root, path));
+    return this.present(path);
+  }
+
+  /** exists() without recording it: the fake's own checks. */
+  private present(path: string): boolean {
     return statSync(path, { throwIfNoEntry: false }) !== undefined;
   }
 
@@ -199,8 +207,8 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   async mkdir(path: string): Promise<boolean> {
-    if (await this.exists(path)) return false;
-    if (!(await this.exists(dirname(path)))) fail('mkdir', path, 'ENOENT');
+    if (this.present(path)) return false;
+    if (!this.present(dirname(path))) fail('mkdir', path, 'ENOENT');
     mkdirSync(path);
     const parent = dirname(path);
     if (this.opts.version === 2) {
@@ -223,14 +231,14 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   async rmdir(path: string): Promise<void> {
-    if (!(await this.exists(path))) fail('rmdir', path, 'ENOENT');
+    if (!this.present(path)) fail('rmdir', path, 'ENOENT');
     if ((await this.subdirs(path)).length > 0) fail('rmdir', path, 'EBUSY');
     if (readFileSync(join(path, 'cgroup.procs'), 'utf8').trim() !== '') fail('rmdir', path, 'EBUSY');
     rmSync(path, { recursive: true });
   }
 
   async write(path: string, value: string): Promise<void> {
-    if (!(await this.exists(path))) fail('write', path, 'ENOENT', value);
+    if (!this.present(path)) fail('write', path, 'ENOENT', value);
     this.writes.push({ path: relative(this.root, path), value });
     const stored = this.emulate(path, value);
     writeFileSync(path, stored);

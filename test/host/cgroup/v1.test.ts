@@ -110,6 +110,29 @@ describe('cgroup v1 driver', () => {
     expect(fake.get(z('cpu', 'cpu.shares'))).toBe('1024');
   });
 
+  it('writes each limit of a cgroup it has just made without reading it first, and looks for each control file once a run', async () => {
+    const { fake, driver } = await ready();
+    fake.reads.length = 0;
+    const l = limits({ cpus: { quota_us: 50_000, period_us: 100_000 }, memory: 256 * MiB, pids: 64 });
+    const report = await driver.apply('shop', 'web', l);
+    expect(report.outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+    // only the writes' read-backs: no default read first, no cpuset, weight or period read
+    expect(fake.reads.sort()).toEqual([z('cpu', 'cpu.cfs_quota_us'), z('memory', 'memory.limit_in_bytes'), z('memory', 'memory.memsw.limit_in_bytes'), z('pids', 'pids.max')].sort());
+    expect(fake.writes.map((w) => w.path)).toEqual([z('cpu', 'cpu.cfs_quota_us'), z('memory', 'memory.limit_in_bytes'), z('memory', 'memory.memsw.limit_in_bytes'), z('pids', 'pids.max')]);
+    // a second zone: the same files are known to be there
+    await driver.create('shop', 'api');
+    fake.stats.length = 0;
+    expect((await driver.apply('shop', 'api', l)).outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+    expect(fake.stats).toEqual([]);
+    expect(fake.get('pids/zonectl/shop/api/pids.max')).toBe('64');
+    // once applied to, a cgroup is read first again
+    fake.reads.length = 0;
+    fake.writes.length = 0;
+    await driver.apply('shop', 'api', l);
+    expect(fake.writes).toEqual([]);
+    expect(fake.reads).toContain('pids/zonectl/shop/api/pids.max');
+  });
+
   it('reads no limit file of a project it has just made when the global zone has no limits', async () => {
     const s = await fakeDriver({ version: 1 });
     setups.push(s);
@@ -136,6 +159,8 @@ describe('cgroup v1 driver', () => {
 
   it('retries a limit below usage (EBUSY) with the value staged in soft_limit, then restores the reservation', async () => {
     const { fake, driver } = await ready();
+    await driver.apply('shop', 'web', neutral()); // a running zone's cgroup (a fresh one has no usage)
+    fake.writes.length = 0;
     fake.set(z('memory', 'memory.usage_in_bytes'), String(300 * MiB));
     fake.onWrite = (path, value) => {
       if (path.endsWith('soft_limit_in_bytes') && value === String(256 * MiB)) fake.set(z('memory', 'memory.usage_in_bytes'), String(200 * MiB));

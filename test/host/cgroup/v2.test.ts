@@ -87,6 +87,21 @@ describe('cgroup v2 driver', () => {
     expect(again.outcomes.every((o) => o.status === 'applied')).toBe(true);
   });
 
+  it('writes each limit of a cgroup it has just made without reading it first, and looks for each control file once a run', async () => {
+    const { fake, driver } = await ready();
+    fake.reads.length = 0;
+    const l = limits({ cpus: { quota_us: 50_000, period_us: 100_000 }, memory: 256 * MiB, pids: 64 });
+    expect((await driver.apply('shop', 'web', l)).outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+    // the writes' read-backs, and the usage (the helper may be in the cgroup already)
+    expect(fake.reads.sort()).toEqual([`${ZONE}/cpu.max`, `${ZONE}/memory.current`, `${ZONE}/memory.max`, `${ZONE}/memory.swap.max`, `${ZONE}/pids.max`]);
+    expect(fake.writes.map((w) => w.path)).toEqual([`${ZONE}/cpu.max`, `${ZONE}/memory.max`, `${ZONE}/memory.swap.max`, `${ZONE}/pids.max`]);
+    await driver.create('shop', 'api');
+    fake.stats.length = 0;
+    expect((await driver.apply('shop', 'api', l)).outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+    expect(fake.stats).toEqual([]);
+    expect(fake.get('zonectl/shop/api/memory.max')).toBe(String(256 * MiB));
+  });
+
   it('reads no file of a neutral limit in a cgroup it has just made, and every file once it has applied to it', async () => {
     const { fake, driver } = await ready();
     const neutralFiles = ['cpu.max', 'cpu.weight', 'cpuset.cpus', 'memory.max', 'memory.low', 'io.weight', 'io.max'].map((f) => `${ZONE}/${f}`);
