@@ -51,6 +51,25 @@ export async function timeFn(fn) {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
+/**
+ * The whole machine's CPU time so far, in ms: user (with nice) and kernel (with interrupts),
+ * from the first line of /proc/stat (USER_HZ ticks, 10 ms each). Taken around a run, it counts
+ * every process the run started (zonectl's helpers, the zones' commands, the kernel threads it
+ * woke), which the run's own rusage does not; on an idle machine, that is the run's cost.
+ */
+export function systemCpu() {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  return { user: (user + nice) * 10, kernel: (system + irq + softirq) * 10 };
+}
+
+/** timeFn, with the machine's CPU time (systemCpu) spent meanwhile. */
+export async function timeCpu(fn) {
+  const a = systemCpu();
+  const ms = await timeFn(fn);
+  const b = systemCpu();
+  return { ms, user: b.user - a.user, kernel: b.kernel - a.kernel };
+}
+
 export function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];

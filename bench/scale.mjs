@@ -11,7 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { assertBlockFree, downProject, factsMarkdown, fmt, isMain, loadavg, machineFacts, main, mountPoints, onCleanup, run, SCRATCH, stats, time, timeFn, writeProject, writeSection, zonectl, ZONECTL, zoneYaml } from './lib.mjs';
+import { cpus } from 'node:os';
+
+import { assertBlockFree, downProject, factsMarkdown, fmt, isMain, loadavg, machineFacts, main, mountPoints, onCleanup, run, SCRATCH, stats, systemCpu, time, timeCpu, writeProject, writeSection, zonectl, ZONECTL, zoneYaml } from './lib.mjs';
 
 const SEGMENTS = [
   { name: 'seg-a', subnet: '10.213.232.0/22', base: [10, 213, 232] },
@@ -63,10 +65,13 @@ export function ipBatch(n) {
       return f;
     };
     const files = Array.from({ length: n }, (_, i) => zoneFile(i)); // written before timing
+    const cpu = systemCpu();
     const t = performance.now();
     time('ip', ['-batch', file]);
     for (let i = 0; i < n; i++) time('ip', ['-n', ns(i), '-batch', files[i]]);
-    return performance.now() - t;
+    const ms = performance.now() - t;
+    const after = systemCpu();
+    return { ms, user: after.user - cpu.user, kernel: after.kernel - cpu.kernel };
   };
   const down = () => {
     const file = join(SCRATCH, `ipb-down-${n}.batch`);
@@ -119,12 +124,15 @@ export async function scaleAt(n, repeats, out) {
   const off = onCleanup(() => downProject(dir));
   const ipb = ipBatch(n);
   const offIp = onCleanup(() => ipb.clean());
-  const r = { n, up: [], down: [], noop: [], plan: [], ipUp: [], ipDown: [], error: null };
+  // upCpu, ipCpu: the machine's CPU time (user, kernel) during each timed up
+  const r = { n, up: [], upCpu: [], down: [], noop: [], plan: [], ipUp: [], ipCpu: [], ipDown: [], error: null };
   try {
     for (let k = 0; k < repeats; k++) {
       console.log(`${n} zones, round ${k + 1}/${repeats}: zonectl up`);
       settle(project);
-      r.up.push(await timeFn(() => zonectl(['-q', '-f', dir, 'up'], { timeout: 3_600_000 })));
+      const up = await timeCpu(() => zonectl(['-q', '-f', dir, 'up'], { timeout: 3_600_000 }));
+      r.up.push(up.ms);
+      r.upCpu.push(up);
       const running = JSON.parse(zonectl(['-f', dir, 'ps', '--json']).stdout).filter((z) => z.state === 'running').length;
       if (running !== n) throw new Error(`after up, ${running} of ${n} zones are running`);
       console.log(`  up ${fmt(r.up.at(-1))} ms (${fmt(r.up.at(-1) / n, 2)} ms/zone); no-op up and plan`);
@@ -136,7 +144,9 @@ export async function scaleAt(n, repeats, out) {
       r.down.push(zc(['-q', '-f', dir, 'down', '--volumes']));
       console.log(`  down ${fmt(r.down.at(-1))} ms; ip -batch plumbing`);
       settle(project);
-      r.ipUp.push(ipb.up());
+      const ip = ipb.up();
+      r.ipUp.push(ip.ms);
+      r.ipCpu.push(ip);
       r.ipDown.push(ipb.down());
       console.log(`  ip plumbing up ${fmt(r.ipUp.at(-1))} ms (${fmt(r.ipUp.at(-1) / n, 2)} ms/zone), down ${fmt(r.ipDown.at(-1))} ms`);
     }
@@ -172,7 +182,25 @@ export function scaleMarkdown(results) {
       `- marginal cost ${a.n} → ${b.n} zones: zonectl up ${fmt((med(b.up) - med(a.up)) / (b.n - a.n), 2)} ms/zone, down ${fmt((med(b.down) - med(a.down)) / (b.n - a.n), 2)} ms/zone, no-op up ${fmt((med(b.noop) - med(a.noop)) / (b.n - a.n), 3)} ms/zone; ip plumbing ${fmt((med(b.ipUp) - med(a.ipUp)) / (b.n - a.n), 2)} ms/zone`,
     );
   }
-  return `${lines.join('\n')}\n\nAll times in ms, medians over the repeats (no-op up and plan: 3 runs per repeat).\n\n${marg.join('\n')}`;
+  const cpu = (xs, k) => med(xs.map((x) => x[k]));
+  const n = cpus().length;
+  const cpuLines = [
+    `| zones | zonectl up: user | kernel | ip plumbing: user | kernel |`,
+    '| --- | --- | --- | --- | --- |',
+    ...results.map((r) => `| ${r.n} | ${fmt(cpu(r.upCpu, 'user'), 0)} | ${fmt(cpu(r.upCpu, 'kernel'), 0)} | ${fmt(cpu(r.ipCpu, 'user'), 0)} | ${fmt(cpu(r.ipCpu, 'kernel'), 0)} |`),
+  ];
+  for (let i = 1; i < results.length; i++) {
+    const a = results[i - 1];
+    const b = results[i];
+    const per = (xs, ys, k) => (cpu(ys, k) - cpu(xs, k)) / (b.n - a.n);
+    const user = per(a.upCpu, b.upCpu, 'user');
+    const kernel = per(a.upCpu, b.upCpu, 'kernel');
+    cpuLines.push(
+      '',
+      `- CPU per zone ${a.n} → ${b.n} zones, the whole machine: zonectl up ${fmt(user, 2)} ms user + ${fmt(kernel, 2)} ms kernel; ip plumbing ${fmt(per(a.ipCpu, b.ipCpu, 'user'), 2)} + ${fmt(per(a.ipCpu, b.ipCpu, 'kernel'), 2)} ms. On ${n} CPUs, that CPU time alone takes at least ${fmt((user + kernel) / n, 2)} ms a zone of wall time; the kernel's share alone, ${fmt(kernel / n, 2)} ms.`,
+    );
+  }
+  return `${lines.join('\n')}\n\nAll times in ms, medians over the repeats (no-op up and plan: 3 runs per repeat).\n\n${marg.join('\n')}\n\nCPU time of the whole machine during each timed up (ms, medians; from /proc/stat, 10 ms ticks: it counts the helpers, the zones' commands and the kernel threads, which an up's own rusage does not):\n\n${cpuLines.join('\n')}`;
 }
 
 if (isMain(import.meta.url)) {
