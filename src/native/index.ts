@@ -100,6 +100,7 @@ interface Addon {
   umount(path: string, detach: boolean): Promise<void>;
   mountTmpfs(target: string, data: string): void;
   readText(path: string): string | null;
+  readTexts(paths: string[]): Promise<(string | null)[]>;
   tryFlock(fd: number, shared: boolean): boolean;
   flock(fd: number, shared: boolean): Promise<void>;
 }
@@ -157,6 +158,11 @@ export function startProcess(path: string, argv: readonly string[], stdio: reado
  */
 export function readText(path: string): string | null {
   return call((a) => a.readText(path));
+}
+
+/** readText of each path, in order, in one call on a worker thread; rejects with the first failure but ENOENT. */
+export function readTexts(paths: string[]): Promise<(string | null)[]> {
+  return callAsync((a) => a.readTexts(paths));
 }
 
 /** A pidfd for `pid` (O_CLOEXEC); close it with `fs.closeSync`. */

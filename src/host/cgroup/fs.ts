@@ -5,7 +5,7 @@
 import { closeSync, constants, mkdirSync, openSync, readdirSync, rmdirSync, statSync, write as writeFd, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import { readText } from '../../native/index.js';
+import { readText, readTexts, SysError } from '../../native/index.js';
 import { errnoCode, HostError } from '../errors.js';
 
 const writeAsync = promisify(writeFd);
@@ -21,6 +21,8 @@ const MAY_WAIT = new Set(['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes'
 export interface CgroupFs {
   /** The whole file as text. Throws HostError (`read PATH: CODE`). */
   read(path: string): Promise<string>;
+  /** Each whole file, in order, null for one that does not exist (observe reads a zone's ~15 at once). */
+  readAll(paths: string[]): Promise<(string | null)[]>;
   /** One write(2) of `value` to an existing control file: never creates, never truncates. */
   write(path: string, value: string): Promise<void>;
   exists(path: string): Promise<boolean>;
@@ -50,6 +52,14 @@ export const nodeCgroupFs: CgroupFs = {
     }
     if (text === null) throw new HostError(`read ${path}: ENOENT`, { code: 'ENOENT', path });
     return text;
+  },
+  async readAll(paths) {
+    try {
+      return await readTexts(paths); // on a worker thread: the system calls leave the main thread
+    } catch (cause) {
+      const path = cause instanceof SysError && cause.path !== undefined ? cause.path : paths.join(', ');
+      throw new HostError(`read ${path}: ${errnoCode(cause) ?? String(cause)}`, { cause, path });
+    }
   },
   async write(path, value) {
     let fd: number | undefined;

@@ -23,6 +23,21 @@ import { bfqWeightOfIoWeight, cfqWeightOfIoWeight, ioWeightOfCfqWeight, sharesOf
 
 const THROTTLE = [['read_bps', 'blkio.throttle.read_bps_device'], ['write_bps', 'blkio.throttle.write_bps_device'], ['read_iops', 'blkio.throttle.read_iops_device'], ['write_iops', 'blkio.throttle.write_iops_device']] as const;
 
+/** The files read() reads, by controller. */
+const READ_FILES: readonly (readonly [V1Controller, string])[] = [
+  ['cpu', 'cpu.cfs_quota_us'],
+  ['cpu', 'cpu.cfs_period_us'],
+  ['cpu', 'cpu.shares'],
+  ['cpuset', 'cpuset.cpus'],
+  ['memory', 'memory.limit_in_bytes'],
+  ['memory', 'memory.memsw.limit_in_bytes'],
+  ['memory', 'memory.soft_limit_in_bytes'],
+  ['pids', 'pids.max'],
+  ['blkio', 'blkio.bfq.weight'],
+  ['blkio', 'blkio.weight'],
+  ...THROTTLE.map(([, file]) => ['blkio', file] as const),
+];
+
 /** Unlimited compares above everything. */
 function atLeast(a: number | null, b: number | null): boolean {
   return a === null || (b !== null && a >= b);
@@ -380,47 +395,57 @@ export class CgroupV1Driver implements CgroupDriver {
     await this.requireCgroup(project, zone);
     const { fs } = this.deps;
     const limits = neutralLimits();
-    const text = async (c: V1Controller, file: string): Promise<[string, string] | null> => {
+    // every file below, and the parent's cpuset, in one read off the main thread
+    const paths = new Map<string, string | null>();
+    for (const [c, file] of READ_FILES) {
       const dir = this.dir(c, project, zone);
-      if (dir === null) return null;
-      const path = `${dir}/${file}`; // not join(): ~15 files a zone, each normalised again
-      const t = await readIfPresent(fs, path);
-      return t === null ? null : [t, path];
+      if (dir !== null) paths.set(`${dir}/${file}`, null); // not join(): each would normalise the same prefix again
+    }
+    const cpusetDir = this.dir('cpuset', project, zone);
+    const parentCpus = cpusetDir === null ? null : `${dirname(cpusetDir)}/cpuset.cpus`;
+    if (parentCpus !== null) paths.set(parentCpus, null);
+    const order = [...paths.keys()];
+    const texts = await fs.readAll(order);
+    order.forEach((p, i) => paths.set(p, texts[i] ?? null));
+    const text = (c: V1Controller, file: string): [string, string] | null => {
+      const dir = this.dir(c, project, zone);
+      const t = dir === null ? null : (paths.get(`${dir}/${file}`) ?? null);
+      return t === null ? null : [t, `${dir}/${file}`];
     };
 
-    const quota = await text('cpu', 'cpu.cfs_quota_us');
-    const period = await text('cpu', 'cpu.cfs_period_us');
+    const quota = text('cpu', 'cpu.cfs_quota_us');
+    const period = text('cpu', 'cpu.cfs_period_us');
     if (quota !== null && period !== null) {
       const q = parseCount(...quota);
       limits.cpus = q < 0 ? null : { quota_us: q, period_us: parseCount(...period) };
     }
-    const shares = await text('cpu', 'cpu.shares');
+    const shares = text('cpu', 'cpu.shares');
     if (shares !== null) limits.cpu_weight = weightOfShares(parseCount(...shares));
 
-    const cpus = await text('cpuset', 'cpuset.cpus');
-    if (cpus !== null) {
+    const cpus = text('cpuset', 'cpuset.cpus');
+    if (cpus !== null && parentCpus !== null) {
       const own = parseCpuList(...cpus);
-      const parentFile = `${dirname(dirname(cpus[1]))}/cpuset.cpus`;
+      const parent = paths.get(parentCpus) ?? (await fs.read(parentCpus)); // absent: read() says so
       // A cpuset equal to the parent's is "all the CPUs there are" (null).
-      limits.cpuset = sameCpus(own, parseCpuList(await fs.read(parentFile), parentFile)) ? null : own;
+      limits.cpuset = sameCpus(own, parseCpuList(parent, parentCpus)) ? null : own;
     }
 
-    const memory = await text('memory', 'memory.limit_in_bytes');
+    const memory = text('memory', 'memory.limit_in_bytes');
     if (memory !== null) limits.memory = parseV1Limit(...memory);
-    const memsw = await text('memory', 'memory.memsw.limit_in_bytes');
+    const memsw = text('memory', 'memory.memsw.limit_in_bytes');
     if (memsw === null) limits.memory_swap = this.deps.hostHasSwap ? null : 0;
     else {
       const total = parseV1Limit(...memsw);
       limits.memory_swap = limits.memory === null ? 0 : total === null ? null : total - limits.memory;
     }
-    const soft = await text('memory', 'memory.soft_limit_in_bytes');
+    const soft = text('memory', 'memory.soft_limit_in_bytes');
     if (soft !== null) limits.memory_reservation = parseV1Limit(...soft);
 
-    const pids = await text('pids', 'pids.max');
+    const pids = text('pids', 'pids.max');
     if (pids !== null) limits.pids = parseMax(...pids);
 
-    const bfq = await text('blkio', 'blkio.bfq.weight');
-    const cfq = bfq === null ? await text('blkio', 'blkio.weight') : null;
+    const bfq = text('blkio', 'blkio.bfq.weight');
+    const cfq = bfq === null ? text('blkio', 'blkio.weight') : null;
     if (bfq !== null) limits.io.weight = Number(readWeight(bfq[0]));
     else if (cfq !== null) {
       this.cfq = true;
@@ -428,7 +453,7 @@ export class CgroupV1Driver implements CgroupDriver {
     }
     const devices: Record<string, IoDeviceLimits> = {};
     for (const [key, file] of THROTTLE) {
-      const t = await text('blkio', file);
+      const t = text('blkio', file);
       if (t === null) continue;
       for (const [majMin, n] of parseDeviceLines(t[0])) {
         const path = await this.deps.devices.toPath(majMin);

@@ -23,6 +23,9 @@ export const V2_CONTROLLERS = ['cpu', 'cpuset', 'memory', 'pids', 'io'] as const
 
 const IO_KEYS = [['rbps', 'read_bps'], ['wbps', 'write_bps'], ['riops', 'read_iops'], ['wiops', 'write_iops']] as const;
 
+/** The files read() reads. */
+const READ_FILES = ['cpu.max', 'cpu.weight', 'cpuset.cpus', 'memory.max', 'memory.swap.max', 'memory.low', 'pids.max', 'io.weight', 'io.max'] as const;
+
 export class CgroupV2Driver implements CgroupDriver {
   readonly version = 2 as const;
   /** Cgroups this driver made and has not applied limits to yet (limits.ts: Fresh). */
@@ -248,36 +251,39 @@ export class CgroupV2Driver implements CgroupDriver {
     const dir = await this.requireDir(project, zone);
     const { fs } = this.deps;
     const limits = neutralLimits();
-    const text = (file: string): Promise<string | null> => readIfPresent(fs, join(dir, file));
+    // every file below in one read, off the main thread
+    const texts = await fs.readAll(READ_FILES.map((f) => `${dir}/${f}`));
+    const byName = new Map(READ_FILES.map((f, i) => [f, texts[i] ?? null]));
+    const text = (file: (typeof READ_FILES)[number]): string | null => byName.get(file) ?? null;
 
-    const cpuMax = await text('cpu.max');
+    const cpuMax = text('cpu.max');
     if (cpuMax !== null) {
       const [quota, period] = cpuMax.trim().split(/\s+/);
       limits.cpus = quota === 'max' ? null : { quota_us: parseCount(quota ?? '', join(dir, 'cpu.max')), period_us: parseCount(period ?? '', join(dir, 'cpu.max')) };
     }
-    const weight = await text('cpu.weight');
+    const weight = text('cpu.weight');
     if (weight !== null) limits.cpu_weight = parseCount(weight, join(dir, 'cpu.weight'));
-    const cpus = await text('cpuset.cpus');
+    const cpus = text('cpuset.cpus');
     if (cpus !== null) {
       const list = parseCpuList(cpus, join(dir, 'cpuset.cpus'));
       limits.cpuset = list.length === 0 ? null : list;
     }
-    const max = await text('memory.max');
+    const max = text('memory.max');
     if (max !== null) limits.memory = parseMax(max, join(dir, 'memory.max'));
-    const swap = await text('memory.swap.max');
+    const swap = text('memory.swap.max');
     // Without swap accounting the kernel cannot say: what holds is no swap without swap devices, else unlimited.
     limits.memory_swap = swap !== null ? parseMax(swap, join(dir, 'memory.swap.max')) : this.deps.hostHasSwap ? null : 0;
-    const low = await text('memory.low');
+    const low = text('memory.low');
     if (low !== null) {
       const n = parseCount(low, join(dir, 'memory.low'));
       limits.memory_reservation = n === 0 ? null : n;
     }
-    const pids = await text('pids.max');
+    const pids = text('pids.max');
     if (pids !== null) limits.pids = parseMax(pids, join(dir, 'pids.max'));
-    const ioWeight = await text('io.weight');
+    const ioWeight = text('io.weight');
     const w = ioWeight === null ? undefined : /^default\s+([0-9]+)/m.exec(ioWeight)?.[1];
     if (w !== undefined) limits.io.weight = Number(w);
-    const ioMax = await text('io.max');
+    const ioMax = text('io.max');
     if (ioMax !== null) {
       const devices: Record<string, IoDeviceLimits> = {};
       for (const [majMin, f] of parseNestedKeyed(ioMax)) {

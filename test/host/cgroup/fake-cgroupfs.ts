@@ -192,6 +192,12 @@ export class FakeCgroupFs implements CgroupFs {
     return readFileSync(path, 'utf8');
   }
 
+  async readAll(paths: string[]): Promise<(string | null)[]> {
+    const out: (string | null)[] = [];
+    for (const p of paths) out.push(this.present(p) ? await this.read(p) : null);
+    return out;
+  }
+
   async exists(path: string): Promise<boolean> {
     this.stats.push(relative(this.root, path));
     return this.present(path);
