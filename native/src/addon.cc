@@ -149,25 +149,11 @@ Napi::Value ReadText(const Napi::CallbackInfo& info) {
 // readTexts(paths): Promise<(string | null)[]> — readText of each path, in order, on a worker
 // thread: a zone's ~15 control files in one call, their system calls off the main thread.
 Napi::Value ReadTexts(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) {
-    Napi::TypeError::New(env, "paths: expected an array of strings").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Array list = info[0].As<Napi::Array>();
   std::vector<std::string> paths;
-  paths.reserve(list.Length());
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Value v = list.Get(i);
-    if (!v.IsString()) {
-      Napi::TypeError::New(env, "paths: expected an array of strings").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    paths.push_back(v.As<Napi::String>().Utf8Value());
-  }
+  if (!ArgStrings(info, 0, "paths", paths)) return info.Env().Undefined();
   using Texts = std::vector<std::pair<bool, std::string>>;
   return PromiseWorker<Texts>::Start(
-      env,
+      info.Env(),
       [paths](SysError& e) {
         Texts out(paths.size());
         for (size_t i = 0; i < paths.size(); i++) {
@@ -228,18 +214,10 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   };
   auto job = std::make_unique<Job>(env);
   if (!ArgString(info, 0, "path", job->path)) return env.Undefined();
-  if (info.Length() < 3 || !info[1].IsArray() || !info[2].IsArray()) {
-    Napi::TypeError::New(env, "argv and stdio must be arrays").ThrowAsJavaScriptException();
+  if (!ArgStrings(info, 1, "argv", job->argv)) return env.Undefined();
+  if (info.Length() < 3 || !info[2].IsArray()) {
+    Napi::TypeError::New(env, "stdio must be an array").ThrowAsJavaScriptException();
     return env.Undefined();
-  }
-  Napi::Array a = info[1].As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value v = a.Get(i);
-    if (!v.IsString()) {
-      Napi::TypeError::New(env, "argv must hold strings").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    job->argv.push_back(v.As<Napi::String>().Utf8Value());
   }
   bool feeding = info.Length() > 3 && info[3].IsBuffer();
   if (feeding) {

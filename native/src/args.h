@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace zonectl {
 
@@ -24,6 +25,22 @@ inline bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* name
   }
   out = info[i].As<Napi::String>().Utf8Value();
   return true;
+}
+
+inline bool ArgStrings(const Napi::CallbackInfo& info, size_t i, const char* name, std::vector<std::string>& out) {
+  if (info.Length() > i && info[i].IsArray()) {
+    Napi::Array a = info[i].As<Napi::Array>();
+    out.clear();
+    out.reserve(a.Length());
+    for (uint32_t k = 0; k < a.Length(); k++) {
+      Napi::Value v = a.Get(k);
+      if (!v.IsString()) break;
+      out.push_back(v.As<Napi::String>().Utf8Value());
+    }
+    if (out.size() == a.Length()) return true;
+  }
+  Napi::TypeError::New(info.Env(), std::string(name) + " must be an array of strings").ThrowAsJavaScriptException();
+  return false;
 }
 
 }  // namespace zonectl

@@ -366,18 +366,11 @@ Napi::Value NetExec(const Napi::CallbackInfo& info) {
 // netExecEach(netns: string[], ops: object[]): Promise<(unknown[] | Error)[]> — see run_in_each_netns.
 Napi::Value NetExecEach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray()) {
-    Napi::TypeError::New(env, "netExecEach(netns: string[], ops: object[])").ThrowAsJavaScriptException();
+  std::vector<std::string> netns;
+  if (!ArgStrings(info, 0, "netns", netns)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsArray()) {
+    Napi::TypeError::New(env, "ops must be an array").ThrowAsJavaScriptException();
     return env.Undefined();
-  }
-  Napi::Array names = info[0].As<Napi::Array>();
-  std::vector<std::string> netns(names.Length());
-  for (uint32_t i = 0; i < names.Length(); i++) {
-    if (!names.Get(i).IsString()) {
-      Napi::TypeError::New(env, "netExecEach: netns must hold strings").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    netns[i] = names.Get(i).As<Napi::String>().Utf8Value();
   }
   Napi::Array arr = info[1].As<Napi::Array>();
   std::vector<NetOp> ops(arr.Length());

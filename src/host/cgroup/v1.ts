@@ -162,9 +162,7 @@ export class CgroupV1Driver implements CgroupDriver {
     const shares = String(sharesOfWeight(limits.cpu_weight));
     await plain('cpu_weight', 'cpu', 'cpu.shares', shares, limits.cpu_weight === 100, (t) => t === shares);
 
-    // a fresh cpuset holds its parent's CPUs (makeLevels copied them)
-    if (fresh && limits.cpuset === null) out.applied('cpuset', join(this.dir('cpuset', project, zone) ?? `cpuset/${this.rel(project, zone)}`, 'cpuset.cpus'), '');
-    else await this.applyCpuset(out, project, zone, limits.cpuset);
+    await this.applyCpuset(out, project, zone, limits.cpuset, fresh);
     await this.applyMemory(out, project, zone, limits, fresh);
     const soft = formatV1Limit(limits.memory_reservation);
     await plain('memory_reservation', 'memory', 'memory.soft_limit_in_bytes', soft, limits.memory_reservation === null, (t) => parseV1Limit(t, 'soft') === pageFloor(limits.memory_reservation, this.deps.pageSize));
@@ -179,10 +177,14 @@ export class CgroupV1Driver implements CgroupDriver {
    * A v1 parent may not drop a CPU a child uses (EBUSY), and a child does not follow its
    * parent: widen to old ∪ new, move the children that inherited the old set, then narrow.
    */
-  private async applyCpuset(out: Outcomes, project: string, zone: ZoneName, cpuset: number[] | null): Promise<void> {
+  private async applyCpuset(out: Outcomes, project: string, zone: ZoneName, cpuset: number[] | null, fresh: boolean): Promise<void> {
     const { fs } = this.deps;
     const dir = this.dir('cpuset', project, zone);
     const file = dir === null ? `cpuset/${this.rel(project, zone)}/cpuset.cpus` : join(dir, 'cpuset.cpus');
+    if (fresh && cpuset === null) {
+      out.applied('cpuset', file, ''); // its parent's CPUs: makeLevels copied them
+      return;
+    }
     if (dir === null || !(await this.files.has(file))) {
       if (cpuset === null) out.applied('cpuset', file, '');
       else out.infeasible('cpuset', file, formatCpuset(cpuset), dir === null ? 'controller cpuset is not mounted (no cgroup v1 hierarchy for it)' : absentReason(file, 'cpuset'));
@@ -395,22 +397,23 @@ export class CgroupV1Driver implements CgroupDriver {
     await this.requireCgroup(project, zone);
     const { fs } = this.deps;
     const limits = neutralLimits();
-    // every file below, and the parent's cpuset, in one read off the main thread
-    const paths = new Map<string, string | null>();
-    for (const [c, file] of READ_FILES) {
-      const dir = this.dir(c, project, zone);
-      if (dir !== null) paths.set(`${dir}/${file}`, null); // not join(): each would normalise the same prefix again
-    }
+    // every file below, and the parent's cpuset, in one read off the main thread (the paths by
+    // concatenation: join() would normalise the same prefix again for each)
     const cpusetDir = this.dir('cpuset', project, zone);
     const parentCpus = cpusetDir === null ? null : `${dirname(cpusetDir)}/cpuset.cpus`;
-    if (parentCpus !== null) paths.set(parentCpus, null);
-    const order = [...paths.keys()];
-    const texts = await fs.readAll(order);
-    order.forEach((p, i) => paths.set(p, texts[i] ?? null));
+    const paths: string[] = [];
+    for (const [c, file] of READ_FILES) {
+      const dir = this.dir(c, project, zone);
+      if (dir !== null) paths.push(`${dir}/${file}`);
+    }
+    if (parentCpus !== null) paths.push(parentCpus);
+    const texts = await fs.readAll(paths);
+    const got = new Map(paths.map((p, i) => [p, texts[i] ?? null]));
     const text = (c: V1Controller, file: string): [string, string] | null => {
       const dir = this.dir(c, project, zone);
-      const t = dir === null ? null : (paths.get(`${dir}/${file}`) ?? null);
-      return t === null ? null : [t, `${dir}/${file}`];
+      const path = `${dir}/${file}`;
+      const t = dir === null ? null : (got.get(path) ?? null);
+      return t === null ? null : [t, path];
     };
 
     const quota = text('cpu', 'cpu.cfs_quota_us');
@@ -425,7 +428,7 @@ export class CgroupV1Driver implements CgroupDriver {
     const cpus = text('cpuset', 'cpuset.cpus');
     if (cpus !== null && parentCpus !== null) {
       const own = parseCpuList(...cpus);
-      const parent = paths.get(parentCpus) ?? (await fs.read(parentCpus)); // absent: read() says so
+      const parent = got.get(parentCpus) ?? (await fs.read(parentCpus)); // absent: read() says so
       // A cpuset equal to the parent's is "all the CPUs there are" (null).
       limits.cpuset = sameCpus(own, parseCpuList(parent, parentCpus)) ? null : own;
     }

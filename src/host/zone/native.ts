@@ -192,7 +192,7 @@ export class NativeZoneDriver implements ZoneDriver {
     await this.cleanup(project, zone, graceMs, { keepNetns: false });
   }
 
-  /** stop(), or (keepNetns) everything but the pinned network namespace, which start reuses. `rec`: the record, read already. */
+  /** stop(), or (keepNetns) everything but the pinned network namespace, which start reuses. `known`: the record, read already. */
   private async cleanup(project: string, zone: string, graceMs: number, opts: { keepNetns: boolean }, known?: SupervisorRecord | null): Promise<void> {
     const p = this.paths;
     const rec = known === undefined ? await readRecord(p.record(project, zone)) : known;
