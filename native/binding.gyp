@@ -13,7 +13,7 @@
       "target_name": "zonectl-helper",
       "type": "executable",
       "sources": [
-        "helper/main.c", "helper/err.c", "helper/spec.c", "helper/proc.c", "helper/netns.c",
+        "helper/main.c", "helper/err.c", "helper/spec.c", "helper/proc.c",
         "helper/rootfs.c", "helper/caps.c", "helper/zone.c", "helper/init.c",
         "helper/supervise.c", "helper/log.c", "helper/record.c", "helper/exec.c", "helper/seccomp.c",
         "helper/userns.c"

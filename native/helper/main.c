@@ -1,12 +1,13 @@
 /* zonectl-helper: creates, supervises and enters zones for zonectl (see ../../src/host/zone/).
  *
- *   zonectl-helper start SPECFILE [--go]
+ *   zonectl-helper start SPECFILE [--go]   (descriptor 3: the zone's network namespace)
  *       Prints "ok INIT_PID STARTED_AT_MS" once the zone's command was exec'd, or
- *       "error ERRNO OP<TAB>DETAIL"; exits 0 or 1. The supervisor stays behind, detached.
- *       --go: zonectl makes the zone's network namespace meanwhile, and writes the byte 'n' on
- *       stdin once it is pinned (the zone enters it then: the root is assembled before), then
- *       'g' once it is plumbed and the limits written: only then does the command run. EOF
- *       instead: the start is called off, nothing stays behind.
+ *       "error ERRNO OP<TAB>DETAIL"; exits 0 or 1. The supervisor stays behind, detached, in
+ *       the zone's network namespace: it holds the namespace for as long as it supervises
+ *       the zone, across restarts (no mount pins it), and every run of the zone inherits it.
+ *       --go: zonectl plumbs the namespace meanwhile, and writes the byte 'g' on stdin once it
+ *       is plumbed and the limits written: only then does the command run. EOF instead: the
+ *       start is called off, nothing stays behind.
  *   zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]
  *       Runs CMD inside the running zone; exits with its status.
  */
@@ -20,10 +21,12 @@
 #include <unistd.h>
 
 #include "exec.h"
-#include "netns.h"
 #include "proc.h"
 #include "spec.h"
 #include "supervise.h"
+
+/* zonectl's descriptor of the zone's network namespace (`start`) */
+enum { NETNS_FD = 3 };
 
 static int usage(void) {
   dprintf(2, "usage: zonectl-helper start SPECFILE [--go]\n"
@@ -97,11 +100,17 @@ static int make_layer(const struct spec *s, struct zerr *z) {
 static int start(const char *path, int go) {
   struct spec s;
   struct zerr z = {0};
-  /* --go: zonectl pins the network namespace itself, and says when (zone.c) */
-  if (load(path, &s, &z) < 0 || make_layer(&s, &z) < 0 || (!go && netns_ensure(s.netns, &z) < 0)) {
+  if (load(path, &s, &z) < 0 || make_layer(&s, &z) < 0) {
     print_error(&z);
     return 1;
   }
+  /* into zonectl's namespace before the fork: the supervisor and every run of the zone are in it */
+  if (setns(NETNS_FD, CLONE_NEWNET) < 0) {
+    zerr_set(&z, "setns", "descriptor %d (the zone's network namespace)", NETNS_FD);
+    print_error(&z);
+    return 1;
+  }
+  close(NETNS_FD);
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) {
     zerr_set(&z, "pipe2", "start");

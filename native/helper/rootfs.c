@@ -252,8 +252,7 @@ static int read_only(const struct root *r, const struct spec *s) {
   return 0;
 }
 
-int rootfs_enter(const struct spec *s, int userns_fd, int (*join_net)(const struct spec *, void *, struct zerr *),
-                 void *arg, struct zerr *z) {
+int rootfs_enter(const struct spec *s, int userns_fd, struct zerr *z) {
   /* nothing mounted here propagates back to the host, nor from the host into the zone */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return zerr_set(z, "mount", "/ private");
   /* the lower layer, idmapped in place (in this mount namespace only): host root's files
@@ -281,9 +280,9 @@ int rootfs_enter(const struct spec *s, int userns_fd, int (*join_net)(const stru
         tmpfs(&r, "/run", "mode=755", MS_NOSUID | MS_NODEV) < 0)
       goto fail;
   }
-  /* /proc follows its reader's network namespace (/proc/net, /proc/sys/net), /sys its mounter's */
+  /* /proc follows its reader's network namespace (/proc/net, /proc/sys/net), /sys its mounter's:
+   * this process is in the zone's already (main.c) */
   if (mount_in(&r, "/proc", T_DIR, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0) < 0 || dev(&r) < 0 ||
-      join_net(s, arg, z) < 0 ||
       mount_in(&r, "/sys", T_DIR, "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0) < 0 ||
       user_mounts(&r, s) < 0 || mask(&r) < 0)
     goto fail;

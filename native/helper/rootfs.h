@@ -9,10 +9,8 @@
 
 /* On success the process's root and cwd are the zone's root. With a user namespace
  * (userns_fd >= 0) the lower layer is idmapped through it and the root's tmpfs and devpts
- * belong to the zone's root. `join_net(s, arg, z)` is called once the mounts that do not depend
- * on the network namespace are made, before /sys (whose network view is the mounter's):
- * the zone's root is assembled while zonectl is still making its network namespace. */
-int rootfs_enter(const struct spec *s, int userns_fd, int (*join_net)(const struct spec *, void *, struct zerr *),
-                 void *arg, struct zerr *z);
+ * belong to the zone's root. The process is in the zone's network namespace already: /sys
+ * shows the network view of its mounter. */
+int rootfs_enter(const struct spec *s, int userns_fd, struct zerr *z);
 
 #endif

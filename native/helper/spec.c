@@ -10,7 +10,7 @@
 static const struct { const char *key; int nargs; } KEYS[] = {
   {"version", 1}, {"project", 1}, {"zone", 1}, {"hostname", 1}, {"root", 2}, {"rootfs", 1},
   {"layer", 2}, {"read_only", 1}, {"arg", 1}, {"env", 1}, {"workdir", 1}, {"user", 1},
-  {"bind", 3}, {"tmpfs", 2}, {"caps", 1}, {"cgroup", 1}, {"netns", 1}, {"state", 1},
+  {"bind", 3}, {"tmpfs", 2}, {"caps", 1}, {"cgroup", 1}, {"state", 1},
   {"log", 3}, {"restart", 2}, {"grace", 1}, {"seccomp", 1}, {"userns", 2}, {"end", 0},
 };
 
@@ -102,7 +102,6 @@ int spec_parse(char *buf, long len, struct spec *s, struct zerr *z) {
       s->caps = strtoull(v[0], &e, 16);
       if (errno || *e || e == v[0]) return zerr_setn(z, EINVAL, "spec", "caps %.40s", v[0]);
     } else if (!strcmp(key, "cgroup")) { if (push(&s->cgroups, &ncg, v[0])) goto nomem; }
-    else if (!strcmp(key, "netns")) s->netns = v[0];
     else if (!strcmp(key, "state")) s->state_dir = v[0];
     else if (!strcmp(key, "log")) {
       s->log_path = v[0];
@@ -132,7 +131,7 @@ int spec_parse(char *buf, long len, struct spec *s, struct zerr *z) {
     } else if (!strcmp(key, "end")) ended = 1;
   }
   if (!ended) return zerr_setn(z, EINVAL, "spec", "truncated: no end record");
-  if (!s->project || !s->zone || !s->hostname || !s->rootfs || !s->upper || !s->netns || !s->state_dir ||
+  if (!s->project || !s->zone || !s->hostname || !s->rootfs || !s->upper || !s->state_dir ||
       !s->log_path || !s->argv || !absolute(s->rootfs))
     return zerr_setn(z, EINVAL, "spec", "a required record is missing");
   if (!s->env && !(s->env = calloc(1, sizeof(char *)))) goto nomem;

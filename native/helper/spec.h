@@ -39,7 +39,6 @@ struct spec {
   int seccomp;              /* 1 = the default filter (seccomp.c), 0 = unconfined */
   unsigned userns_base, userns_count; /* privileges.userns (userns.h); count 0 = none */
   char **cgroups;           /* cgroup.procs files to join; NULL-terminated */
-  const char *netns;        /* the pinned network namespace */
   const char *state_dir;    /* records */
   const char *log_path;
   long long log_max_bytes;

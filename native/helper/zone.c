@@ -12,7 +12,6 @@
 
 #include "caps.h"
 #include "init.h"
-#include "netns.h"
 #include "proc.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -48,7 +47,7 @@ int cgroups_join_self(char *const *cgroups, struct zerr *z) {
 static int enter_namespaces(struct zerr *z) {
   for (int i = 0; i < NAMESPACE_COUNT; i++) {
     int flag = NAMESPACES[i].flag;
-    /* pid: clone() made it; net: joined while the root is assembled (join_net); cgroup: after
+    /* pid: clone() made it; net: the supervisor's, which is the zone's (main.c); cgroup: after
      * the root (rooted at the zone's cgroup); user: last */
     if (flag == CLONE_NEWPID || flag == CLONE_NEWNET || flag == CLONE_NEWCGROUP || flag == CLONE_NEWUSER) continue;
     if (unshare(flag) < 0) return zerr_set(z, "unshare", "%s namespace", NAMESPACES[i].name);
@@ -111,36 +110,15 @@ static void fail(int sync_fd, const struct zerr *z, int code) {
   _exit(code);
 }
 
-/* One byte from `fd` that must be `want`: zonectl's word that the network namespace is pinned,
- * or that the zone may run. EOF or anything else: not going ahead. */
-static int read_byte(int fd, char want) {
+/* One byte from `fd` that must be `want`: zonectl's word that the zone may run. EOF or
+ * anything else: not going ahead. */
+static int await_byte(int fd, char want) {
   char c = 0;
   ssize_t n;
   do n = read(fd, &c, 1);
   while (n < 0 && errno == EINTR);
-  return n == 1 && c == want ? 0 : -1;
-}
-
-static int await_byte(int fd, char want) {
-  int rc = read_byte(fd, want);
   close(fd);
-  return rc;
-}
-
-struct net_join {
-  int go;         /* start --go: 'n' comes once zonectl has pinned the namespace */
-  int host_root;  /* "/" of the host's mount namespace: zonectl's pin is mounted there */
-};
-
-/* The pinned network namespace; with start --go, once zonectl says it is there ('n'). Looked up
- * from the host's root: this mount namespace is a copy made before the pin may have been. */
-static int join_net(const struct spec *s, void *arg, struct zerr *z) {
-  const struct net_join *j = arg;
-  int rc = j->go >= 0 && read_byte(j->go, 'n') < 0
-               ? zerr_setn(z, ECANCELED, "start", "zone %s: zonectl called the start off", s->zone)
-               : netns_enter(j->host_root, s->netns, z);
-  close(j->host_root);
-  return rc;
+  return n == 1 && c == want ? 0 : -1;
 }
 
 void zone_main(const struct spec *s, const struct zone_fds *fds) {
@@ -151,17 +129,12 @@ void zone_main(const struct spec *s, const struct zone_fds *fds) {
   prctl(PR_SET_DUMPABLE, 0);
   /* first, still single-threaded and in the host's mount namespace (see cgroups_join_self) */
   if (fds->join && cgroups_join_self(s->cgroups, &z) < 0) fail(sync_fd, &z, 125);
-  struct net_join net = {.go = fds->go, .host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)};
-  if (net.host_root < 0) {
-    zerr_set(&z, "open", "/");
-    fail(sync_fd, &z, 125);
-  }
   if (enter_namespaces(&z) < 0) fail(sync_fd, &z, 125);
   if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
     zerr_set(&z, "sethostname", "%s", s->hostname);
     fail(sync_fd, &z, 125);
   }
-  if (rootfs_enter(s, userns_fd, join_net, &net, &z) < 0) fail(sync_fd, &z, 125);
+  if (rootfs_enter(s, userns_fd, &z) < 0) fail(sync_fd, &z, 125);
   /* its root is the zone's cgroup, which this process joined first thing */
   if (unshare(CLONE_NEWCGROUP) < 0) {
     zerr_set(&z, "unshare", "cgroup namespace");

@@ -191,13 +191,14 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
       [](Napi::Env env, const int&) { return env.Undefined(); });
 }
 
-// run(path, argv, stdio, input): { stdin, done } — starts `path` and collects it, both on a
+// run(path, argv, stdio, input, pass): { stdin, done } — starts `path` and collects it, both on a
 // thread of its own: posix_spawn (no fork of Node; its vfork waits for the child's exec, which
 // must not stall the event loop) and then collect_. stdio: three of 'inherit' | 'null' |
 // 'pipe'. A piped stdin is fed `input` (a Buffer) by the thread, or without one returned as
 // `stdin` (our write end, ours to close); -1 otherwise. `done`: a Promise of {code, stdout,
 // stderr} (Buffers) once the child has exited and closed its pipes; it rejects with a SysError
-// when the child cannot be started.
+// when the child cannot be started. `pass` (optional): descriptors of ours the child gets as 3,
+// 4...; they stay ours.
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   struct Job {
@@ -205,7 +206,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Promise::Deferred deferred;
     std::string path;
     std::vector<std::string> argv;
-    int child[3] = {-1, -1, -1};  // the child's ends (or our 0-2 for inherit)
+    std::vector<int> child = {-1, -1, -1};  // the child's 0, 1, 2... (our 0-2 for inherit, `pass`)
     bool close_child[3] = {false, false, false};
     int feed = -1, out = -1, err = -1;  // our ends the thread reads and writes
     std::string input;
@@ -220,6 +221,20 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   bool feeding = info.Length() > 3 && info[3].IsBuffer();
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    if (!info[4].IsArray()) {
+      Napi::TypeError::New(env, "pass must be an array of descriptors").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Array pass = info[4].As<Napi::Array>();
+    for (uint32_t i = 0; i < pass.Length(); i++) {
+      if (!pass.Get(i).IsNumber() || pass.Get(i).As<Napi::Number>().Int32Value() < 3) {
+        Napi::TypeError::New(env, "pass must be an array of descriptors above 2").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      job->child.push_back(pass.Get(i).As<Napi::Number>().Int32Value());
+    }
+  }
   if (feeding) {
     auto b = info[3].As<Napi::Buffer<char>>();
     job->input.assign(b.Data(), b.Length());

@@ -434,13 +434,11 @@ Napi::Value AntispoofProgram(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// netnsPin(path: string): Promise<boolean> — true when it made the namespace; see netns.h.
-Napi::Value NetnsPin(const Napi::CallbackInfo& info) {
-  std::string pin;
-  if (!ArgString(info, 0, "path", pin)) return info.Env().Undefined();
+// netnsMake(): Promise<number> — a descriptor of a new network namespace; see netns.h.
+Napi::Value NetnsMake(const Napi::CallbackInfo& info) {
   return PromiseWorker<int>::Start(
-      info.Env(), [pin](SysError& e) { return netns_pin(pin, e); },
-      [](Napi::Env env, const int& made) { return Napi::Boolean::New(env, made == 1); });
+      info.Env(), [](SysError& e) { return netns_make(e); },
+      [](Napi::Env env, const int& fd) { return Napi::Number::New(env, fd); });
 }
 
 // nftTableHandle(family: number, name: string): Promise<number> — the table's handle, 0 when absent.
@@ -494,7 +492,7 @@ void InitNet(Napi::Env env, Napi::Object exports) {
   exports.Set("netExec", Napi::Function::New(env, NetExec));
   exports.Set("netExecEach", Napi::Function::New(env, NetExecEach));
   exports.Set("antispoofProgram", Napi::Function::New(env, AntispoofProgram));
-  exports.Set("netnsPin", Napi::Function::New(env, NetnsPin));
+  exports.Set("netnsMake", Napi::Function::New(env, NetnsMake));
   exports.Set("nftTableHandle", Napi::Function::New(env, NftTableHandle));
 }
 

@@ -1,10 +1,7 @@
 #include "netns.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sched.h>
-#include <sys/mount.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <thread>
@@ -18,14 +15,10 @@ namespace {
 
 constexpr char kPingGroupRange[] = "/proc/sys/net/ipv4/ping_group_range";
 constexpr char kAllGroups[] = "0 2147483647";
-
-bool is_pinned(const std::string& pin) {
-  struct statfs sf;
-  return statfs(pin.c_str(), &sf) == 0 && sf.f_type == NSFS_MAGIC;
-}
+constexpr char kThreadNetns[] = "/proc/thread-self/ns/net";
 
 // Runs on a thread that is thrown away afterwards: it leaves the host's namespace for good.
-int make_and_pin(const std::string& pin, SysError& e) {
+int make(SysError& e) {
   if (unshare(CLONE_NEWNET) < 0) return e.set("unshare", "CLONE_NEWNET");
   NlSocket s;
   if (s.open(e) < 0 || link_set_up(s, "lo", true, e) < 0) return -1;
@@ -34,22 +27,18 @@ int make_and_pin(const std::string& pin, SysError& e) {
   if (!fd.valid()) return e.set("open", kPingGroupRange);
   if (write(fd.get(), kAllGroups, sizeof kAllGroups - 1) < 0) return e.set("write", kPingGroupRange);
   // thread-self: /proc/self/ns/net would be the main thread's (the host's) namespace.
-  if (mount("/proc/thread-self/ns/net", pin.c_str(), nullptr, MS_BIND, nullptr) < 0) return e.set("mount", pin);
-  return 0;
+  int ns = open(kThreadNetns, O_RDONLY | O_CLOEXEC);
+  if (ns < 0) return e.set("open", kThreadNetns);
+  return ns;
 }
 
 }  // namespace
 
-int netns_pin(const std::string& pin, SysError& e) {
-  if (is_pinned(pin)) return 0;
-  {
-    UniqueFd fd(open(pin.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444));
-    if (!fd.valid()) return e.set("create", pin);
-  }
-  int rc = 0;
-  std::thread t([&] { rc = make_and_pin(pin, e); });
+int netns_make(SysError& e) {
+  int fd = -1;
+  std::thread t([&] { fd = make(e); });
   t.join();
-  return rc < 0 ? -1 : 1;
+  return fd;
 }
 
 }  // namespace zonectl

@@ -38,10 +38,12 @@ class Attr {
 
 }  // namespace
 
-int spawn_(const std::string& path, const std::vector<std::string>& argv, const int (&fds)[3], Spawned& out,
+int spawn_(const std::string& path, const std::vector<std::string>& argv, const std::vector<int>& fds, Spawned& out,
            SysError& e) {
   FileActions fa;
-  for (int i = 0; i < 3; i++) {
+  // in order: a source above 2 is never a target already written (the targets count up from 0,
+  // and the caller's descriptors 0-2 are only ever their own targets)
+  for (int i = 0; i < static_cast<int>(fds.size()); i++) {
     // onto itself (an inherited 0-2): clears FD_CLOEXEC (glibc >= 2.29), which Node may have set
     int rc = fds[i] >= 0 ? posix_spawn_file_actions_adddup2(fa.get(), fds[i], i)
                          : posix_spawn_file_actions_addopen(fa.get(), i, "/dev/null", O_RDWR, 0);
@@ -52,7 +54,7 @@ int spawn_(const std::string& path, const std::vector<std::string>& argv, const 
   }
   // Whatever the caller left inheritable stays here (a pipe end held open by a helper that
   // lives on would keep its reader from ever seeing EOF).
-  if (int rc = posix_spawn_file_actions_addclosefrom_np(fa.get(), 3); rc != 0) {
+  if (int rc = posix_spawn_file_actions_addclosefrom_np(fa.get(), static_cast<int>(fds.size())); rc != 0) {
     errno = rc;
     return e.set("posix_spawn_file_actions_addclosefrom_np", path);
   }

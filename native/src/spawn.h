@@ -15,9 +15,10 @@ struct Spawned {
 };
 
 // Spawn `path` with `argv` (argv[0] included) and the caller's environment. Descriptor i of the
-// child is `fds[i]` (the same number: inherited, its FD_CLOEXEC cleared), or /dev/null for -1.
-// The child gets default signal dispositions, an empty signal mask and no descriptor above 2.
-int spawn_(const std::string& path, const std::vector<std::string>& argv, const int (&fds)[3], Spawned& out,
+// child is `fds[i]` (the same number: inherited, its FD_CLOEXEC cleared), or /dev/null for -1;
+// `fds` holds at least 0-2. The child gets default signal dispositions, an empty signal mask
+// and no descriptor beyond those.
+int spawn_(const std::string& path, const std::vector<std::string>& argv, const std::vector<int>& fds, Spawned& out,
            SysError& e);
 
 // Reap an exited child through its pidfd: its exit code, or 128 + the signal that ended it.

@@ -105,7 +105,7 @@ interface NetAddon {
   netExec(netns: string | null, ops: object[]): Promise<unknown[]>;
   netExecEach(netns: string[], ops: object[]): Promise<unknown[]>;
   antispoofProgram(mac: string, address: string, subnet: string | null, prefix: number): unknown;
-  netnsPin(path: string): Promise<boolean>;
+  netnsMake(): Promise<number>;
   nftTableHandle(family: number, name: string): Promise<number>;
   nftAvailable(): Promise<boolean>;
   nftRun(commands: string): Promise<NftRun>;
@@ -129,8 +129,8 @@ function errnoNumber(code: string): number {
 }
 
 /**
- * Run `ops` in order inside the network namespace at `netns` (a pinned netns file or
- * /proc/PID/ns/net; null: the host's), stopping at the first failure, which rejects with a
+ * Run `ops` in order inside the network namespace at `netns` (/proc/PID/ns/net, a descriptor's
+ * /proc/self/fd/N, or any nsfs file; null: the host's), stopping at the first failure, which rejects with a
  * SysError naming the step and its object (`create veth znv1a2b3c4d5e: EEXIST`).
  */
 export async function netExec(netns: string | null, ops: NetOp[]): Promise<NetResult[]> {
@@ -145,14 +145,14 @@ export async function netExec(netns: string | null, ops: NetOp[]): Promise<NetRe
 }
 
 /**
- * A fresh network namespace pinned on `path` (a bind mount of its nsfs file; the directory
- * must exist), with lo up and net.ipv4.ping_group_range open to every group; nothing when
- * `path` is pinned already. Made on a native thread that ends afterwards: no thread of this
- * process stays in it. True when it made the namespace (then it holds only lo, up).
+ * A descriptor (close-on-exec, the caller's to close) of a fresh network namespace, with lo up
+ * and net.ipv4.ping_group_range open to every group. Made on a native thread that ends
+ * afterwards: no thread of this process stays in it; the namespace lives as long as the
+ * descriptor or a process in it. `/proc/self/fd/N` names it for netExec and netSnapshot.
  */
-export async function netnsPin(path: string): Promise<boolean> {
+export async function netnsMake(): Promise<number> {
   try {
-    return await load().netnsPin(path);
+    return await load().netnsMake();
   } catch (e) {
     throw toSysError(e);
   }
@@ -249,7 +249,7 @@ export async function netSnapshot(netns: string | null, parts: SnapshotParts = {
 /**
  * netSnapshot of each namespace in `netns`, as one call per CPU (a native thread that enters
  * the namespaces one after the other) rather than a thread per namespace. A namespace that
- * cannot be read gives its SysError in its place (ENOENT: no such pin).
+ * cannot be read gives its SysError in its place (ENOENT: its holder is gone).
  */
 export async function netSnapshots(netns: readonly string[], parts: SnapshotParts = {}): Promise<(NetSnapshot | SysError)[]> {
   if (netns.length === 0) return [];

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import type { Host } from '../host/index.js';
 import type { ApplyReport, LimitOutcome } from '../host/cgroup/driver.js';
 import type { Limits, Network, Zone } from '../model/types.js';
+import { HostError } from '../host/errors.js';
 import { hostsFiles } from '../host/net/hosts.js';
 import { projectRules, zoneAttachments } from './rules.js';
 import { assertNever, type Action, type Plan, type ResourceId } from '../plan/types.js';
@@ -268,7 +269,7 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
       (async () => {
         const ns = await netns;
         await cx.networksReady();
-        await connect(cx, zone, ns.path, ns.made);
+        await connect(cx, zone, ns.path, true);
       })(),
     );
     await cx.rules;
@@ -286,9 +287,19 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [ra.value, rb.value];
 }
 
-/** `fresh`: the zone's network namespace was just made (prepareNetwork's `made`). */
-async function connect(cx: Ctx, zone: Zone, netns = cx.host.state.netnsPath(cx.project, zone.name), fresh = false): Promise<void> {
-  await cx.step('connect networks', () => cx.host.net.convergeZone(cx.project, zone.name, netns, zoneAttachments(zone, cx.networks), { fresh }));
+/** `netns`: the path of the zone's network namespace, by default its supervisor's; `fresh`: it was just made (prepareNetwork). */
+async function connect(cx: Ctx, zone: Zone, netns?: string, fresh = false): Promise<void> {
+  await cx.step('connect networks', async () => {
+    const path = netns ?? (await supervisedNetns(cx, zone.name));
+    await cx.host.net.convergeZone(cx.project, zone.name, path, zoneAttachments(zone, cx.networks), { fresh });
+  });
+}
+
+/** The network namespace of a zone whose supervisor is alive (it lives in it). */
+async function supervisedNetns(cx: Ctx, name: string): Promise<string> {
+  const st = await cx.host.zones.status(cx.project, name);
+  if ((st.state === 'running' || st.state === 'restarting') && st.netns !== null) return st.netns;
+  throw new HostError(`zone ${name} is ${st.state}: it has no network namespace of its own`, { code: 'ESRCH' });
 }
 
 async function performZone(a: Action, cx: Ctx): Promise<void> {

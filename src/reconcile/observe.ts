@@ -20,7 +20,11 @@ export async function observe(host: Host, project: string, opts: { nft: boolean 
   const global = hasProject ? { limits: await host.cgroup.read(project, null) } : null;
 
   const names = [...new Set([...cgroupZones, ...recordedZones])].sort();
-  const net = await host.net.observe(project, Object.fromEntries(names.map((n) => [n, host.state.netnsPath(project, n)])));
+  // a zone's network namespace is its supervisor's: read where one lives
+  const statuses = new Map(await Promise.all(names.map(async (n) => [n, await host.zones.status(project, n)] as const)));
+  const netns: Record<string, string> = {};
+  for (const [n, s] of statuses) if ((s.state === 'running' || s.state === 'restarting') && s.netns !== null) netns[n] = s.netns;
+  const net = await host.net.observe(project, netns);
   // A veth of a known zone that is not plugged in (off its bridge, or its zone end unreadable)
   // is a broken attachment: shown with no address, so that the plan plugs it in again, or
   // unplugs it when it is no longer wanted.
@@ -34,9 +38,9 @@ export async function observe(host: Host, project: string, opts: { nft: boolean 
     names.map(async (name) => {
       const hasCgroup = cgroupZones.includes(name);
       // Only the memory in use of the usage: the planner warns about a cap below it.
-      const [record, status, limits, memoryCurrent] = await Promise.all([
+      const status = statuses.get(name)!;
+      const [record, limits, memoryCurrent] = await Promise.all([
         host.state.readZone(project, name),
-        host.zones.status(project, name),
         hasCgroup ? host.cgroup.read(project, name) : null,
         hasCgroup ? host.cgroup.memoryCurrent(project, name) : null,
       ]);

@@ -220,7 +220,7 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     expect(await planExit()).toBe(0);
   });
 
-  it('a zone removed from the files is pruned (cgroup, netns pin, records, process); --no-prune keeps it', async () => {
+  it('a zone removed from the files is pruned (cgroup, records, process, links); --no-prune keeps it', async () => {
     files(zone('web') + zone('api'));
     await ok(['up']);
     const before = await ps();
@@ -233,9 +233,7 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     expect(Object.keys(await ps())).toEqual(['web']);
     expect(cgroupDirs().filter((d) => d.endsWith('/api'))).toEqual([]);
     expect(cgroupDirs().filter((d) => d.endsWith('/web')).length).toBeGreaterThan(0);
-    expect(existsSync(`${RUN}/netns/api`)).toBe(false);
     expect(existsSync(`${RUN}/zones/api`)).toBe(false);
-    expect(mounts().filter((m) => m.includes('/netns/api'))).toEqual([]);
     expect(existsSync(`/proc/${before.api!.pid}`)).toBe(false);
     expect(links().filter((l) => l.alias.startsWith(`zonectl/${project}/api/`))).toEqual([]);
   });
@@ -262,14 +260,14 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     expect(await planExit()).toBe(0);
   });
 
-  it('down leaves no cgroup, netns pin, mount, link, nft table or process of the project', async () => {
+  it('down leaves no cgroup, mount, link, nft table or process of the project (and running zones need no mount)', async () => {
     files(zone('web') + zone('api', '    ports: ["127.0.0.1:18080:80"]\n'));
     await ok(['up']);
     const z = await ps();
     expect(cgroupDirs().length).toBeGreaterThan(0);
     expect(links().length).toBe(3); // the bridge and two veths
     expect(nftTables()).toEqual([`zonectl-${project}`]);
-    expect(mounts().length).toBe(2); // the netns pins
+    expect(mounts()).toEqual([]); // each network namespace is held by its zone's supervisor, not pinned
     // a plain down keeps the writable layers (and only them); down --volumes then says it removed them
     await ok(['down']);
     expect(leftovers()).toEqual([`lib dir ${LIB}`]);
@@ -310,7 +308,7 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
       expect(await planExit(), ctx).toBe(0);
       // Exactly the ten zones' objects: no half-made extras.
       expect(links().length, ctx).toBe(11);
-      expect(mounts().length, ctx).toBe(10);
+      expect(mounts(), ctx).toEqual([]);
       expect(supervisors().length, ctx).toBe(10);
       for (const n of names) expect(zonePids(n).some((p) => readIf(`/proc/${p}/cmdline`).startsWith(`sleep\0${command.split(' ')[1]}`)), `${ctx}\nzone ${n} runs ${command}`).toBe(true);
     }

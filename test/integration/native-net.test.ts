@@ -1,10 +1,9 @@
 // The addon's rtnetlink half: the anti-spoofing program's encoding (no privileges), and each
 // request against the real kernel inside throwaway network namespaces (root).
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { antispoofProgram, IFF_UP, netExec, netnsPin, netSnapshot, type LinkInfo, type QdiscInfo } from '../../src/native/net.js';
-import { SysError, umount } from '../../src/native/index.js';
+import { antispoofProgram, IFF_UP, netExec, netnsMake, netSnapshot, type LinkInfo, type QdiscInfo } from '../../src/native/net.js';
+import { SysError } from '../../src/native/index.js';
 import { describeRoot } from '../helpers/root.js';
 import { killAllThrowaway, throwawayNetns } from '../host/net/throwaway-netns.js';
 
@@ -136,45 +135,32 @@ describeRoot('rtnetlink requests (root, throwaway namespaces)', () => {
   });
 });
 
-describeRoot('network namespace pins (root, a temporary directory)', () => {
-  const dirs: string[] = [];
-  const tempDir = (): string => {
-    const d = mkdtempSync('/tmp/zt-netns-');
-    dirs.push(d);
-    return d;
-  };
-  afterEach(async () => {
-    for (const d of dirs.splice(0)) {
-      await umount(join(d, 'pin'), { detach: true }).catch(() => undefined); // not pinned: nothing to undo
-      rmSync(d, { recursive: true, force: true });
-    }
-  });
+describeRoot('network namespaces for zones (root)', () => {
   const nsInode = (link: string): number => Number(/^net:\[(\d+)\]$/.exec(link)?.[1]);
 
-  it('pins a new namespace (lo up, ping_group_range open) that no thread of this process is in', async () => {
+  it('makes a new namespace (lo up, ping_group_range open) held by a descriptor, that no thread of this process is in', async () => {
     const host = nsInode(readlinkSync('/proc/self/ns/net'));
     const hostPing = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8');
-    const pin = join(tempDir(), 'pin');
-    expect(await netnsPin(pin)).toBe(true); // made here
-    // The pin is the namespace's nsfs inode: a namespace other than the host's.
-    const pinned = statSync(pin).ino;
-    expect(pinned).not.toBe(host);
-    for (const t of readdirSync('/proc/self/task')) expect(nsInode(readlinkSync(`/proc/self/task/${t}/ns/net`))).toBe(host);
-    const inside = await netSnapshot(pin);
-    expect(inside.links.map((l) => l.name)).toEqual(['lo']);
-    expect(inside.links[0]!.flags & IFF_UP).toBe(IFF_UP);
-    const [range] = await netExec(pin, [{ op: 'sysctl', path: '/proc/sys/net/ipv4/ping_group_range' }]);
-    expect(String(range).split(/\s+/)).toEqual(['0', '2147483647']);
-    expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostPing);
-    // Pinned already: the same namespace is kept.
-    expect(await netnsPin(pin)).toBe(false);
-    expect(statSync(pin).ino).toBe(pinned);
-  });
-
-  it('fails with the code and the path when the directory is missing', async () => {
-    const pin = join(tempDir(), 'missing', 'pin');
-    const err = await netnsPin(pin).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SysError);
-    expect(err).toMatchObject({ code: 'ENOENT', syscall: 'create', path: pin });
+    const fd = await netnsMake();
+    try {
+      const path = `/proc/self/fd/${fd}`;
+      const made = nsInode(readlinkSync(path));
+      expect(made).toBeGreaterThan(0);
+      expect(made).not.toBe(host);
+      for (const t of readdirSync('/proc/self/task')) expect(nsInode(readlinkSync(`/proc/self/task/${t}/ns/net`))).toBe(host);
+      const inside = await netSnapshot(path);
+      expect(inside.links.map((l) => l.name)).toEqual(['lo']);
+      expect(inside.links[0]!.flags & IFF_UP).toBe(IFF_UP);
+      const [range] = await netExec(path, [{ op: 'sysctl', path: '/proc/sys/net/ipv4/ping_group_range' }]);
+      expect(String(range).split(/\s+/)).toEqual(['0', '2147483647']);
+      expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostPing);
+      // a second one is another namespace; no mount holds either
+      const other = await netnsMake();
+      expect(nsInode(readlinkSync(`/proc/self/fd/${other}`))).not.toBe(made);
+      closeSync(other);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toMatch(/nsfs/);
+    } finally {
+      closeSync(fd);
+    }
   });
 });

@@ -4,14 +4,13 @@
 // file created, over interfaces it created, in subnets of 10.213.0.0/16 checked to be unrouted.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
 import { bridgeName, derivedMac, vethHostName } from '../../src/model/names.js';
 import type { Bandwidth, Network, Port } from '../../src/model/types.js';
-import { IFF_UP, NFPROTO_INET, netExec, netnsPin, netSnapshot, nftRun, nftTableHandle } from '../../src/native/net.js';
-import { umount } from '../../src/native/index.js';
+import { IFF_UP, NFPROTO_INET, netExec, netnsMake, netSnapshot, nftRun, nftTableHandle } from '../../src/native/net.js';
 import { createNetDriver, type ResolvedAttachment } from '../../src/host/net/index.js';
 import { NftTables } from '../../src/host/net/nft.js';
 import { describeRoot } from '../helpers/root.js';
@@ -112,11 +111,10 @@ describeRoot('network segmentation (root, real kernel)', () => {
     expect(await driver.observe(project, paths())).toEqual(before);
   });
 
-  it('plugs a zone into a namespace netnsPin just made without reading it (fresh), as reading it would', async () => {
-    const dir = mkdtempSync('/tmp/zt-fresh-');
-    const pin = join(dir, 'pin');
+  it('plugs a zone into a namespace netnsMake just made without reading it (fresh), as reading it would', async () => {
+    const fd = await netnsMake();
+    const pin = `/proc/self/fd/${fd}`;
     try {
-      expect(await netnsPin(pin)).toBe(true);
       const at = { front: `${sub(0)}.20`, back: `${sub(1)}.20` };
       const wanted = Object.fromEntries(Object.entries(at).map(([n, address]) => [n, { network: networks[n]!, attachment: { address, mac: derivedMac(project, 'fresh', n), bandwidth: unshaped } }]));
       await driver.convergeZone(project, 'fresh', pin, wanted, { fresh: true });
@@ -132,8 +130,7 @@ describeRoot('network segmentation (root, real kernel)', () => {
       expect(await driver.observe(project, { ...paths(), fresh: pin })).toEqual(seen);
     } finally {
       for (const n of ['front', 'back']) await driver.detach(project, 'fresh', pin, n);
-      await umount(pin, { detach: true }).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
+      closeSync(fd);
     }
   });
 

@@ -15,6 +15,7 @@ import { NativeZoneDriver } from '../../src/host/zone/native.js';
 import { StateStore } from '../../src/host/state/store.js';
 import type { RunDirHold } from '../../src/host/state/volatile.js';
 import { HELPER_PATH } from '../../src/native/index.js';
+import { netExec } from '../../src/native/net.js';
 import { sha256File } from '../../src/host/zone/image.js';
 import { capabilityMask } from '../../src/host/zone/spec.js';
 import { describeRoot } from '../helpers/root.js';
@@ -436,11 +437,14 @@ describeRoot('zone runtime (real kernel)', () => {
     expect((await sh('fds', 'ls /proc/self/fd')).stdout.trim().split('\n')).toEqual(['0', '1', '2', '3']);
   });
 
-  it('gives the zone its own network namespace with loopback up, pinned under /run/zonectl', async () => {
+  it('gives the zone its own network namespace with loopback up, held by its supervisor and by no mount', async () => {
     const z = await start(zone('net'));
-    const pin = driver.paths.netns(project, 'net');
-    expect(`net:[${statSync(pin).ino}]`).toBe(readlinkSync(`/proc/${z.pid}/ns/net`));
+    const st = await driver.status(project, 'net');
+    if (st.state !== 'running') throw new Error(`zone net is ${st.state}`);
+    expect(st.netns).toMatch(/^\/proc\/\d+\/ns\/net$/);
+    expect(readlinkSync(st.netns!)).toBe(readlinkSync(`/proc/${z.pid}/ns/net`));
     expect(readlinkSync(`/proc/${z.pid}/ns/net`)).not.toBe(readlinkSync('/proc/self/ns/net'));
+    expect(zonectlMounts()).toEqual([]);
     const r = await sh('net', 'ls /sys/class/net; cat /sys/class/net/lo/operstate /proc/sys/net/ipv4/ping_group_range');
     expect(r.stdout.split('\n').slice(0, 3)).toEqual(['lo', 'unknown', '0\t2147483647']);
   });
@@ -517,29 +521,47 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(tried).toBeGreaterThan(0);
   });
 
-  it('with ready and netns: the root is assembled before the network namespace is pinned, and the zone enters the one pinned later', async () => {
+  it('with ready and netns: the zone starts in the namespace the caller made, and runs once the caller has plumbed it', async () => {
     const out = mkdtempSync(join(work, 'late-'));
     const z = zone('latens', {
       command: ['/bin/sh', '-c', 'ls /sys/class/net > /out/links.tmp && mv /out/links.tmp /out/links; exec sleep infinity'],
       mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
     });
-    let pin!: () => void;
-    const pinNow = new Promise<void>((r) => (pin = r));
-    const netns = pinNow.then(() => driver.prepareNetwork(project, 'latens'));
-    const ready = netns.then(() => undefined);
+    const netns = driver.prepareNetwork(project, 'latens');
+    const made = await netns;
+    let plumb!: () => void;
+    const plumbNow = new Promise<void>((r) => (plumb = r));
+    // a veth pair inside the namespace, through the path it was given: the zone's links at its start
+    const ready = plumbNow.then(() => netExec(made.path, [{ op: 'link_add_veth', name: 'zt-a', peer: 'zt-b' }])).then(() => undefined);
     const starting = start(z, { ready, netns });
-    // the helper runs (its supervisor records the zone) while no namespace is pinned yet
+    // the helper runs (its supervisor records the zone) while the caller has not plumbed yet
     await waitFor('the supervisor', async () => (existsSync(driver.paths.record(project, 'latens')) ? true : undefined));
     await new Promise((r) => setTimeout(r, 200));
     expect(existsSync(join(out, 'links'))).toBe(false);
-    expect(existsSync(driver.paths.netns(project, 'latens'))).toBe(false);
-    pin();
+    const inode = readlinkSync(made.path);
+    plumb();
     const s = await starting;
-    // the zone is in the namespace pinned after it began (not a copy of the pin's empty file), and
-    // its /sys, mounted once it was in, shows that namespace's links
-    expect(readlinkSync(`/proc/${s.pid}/ns/net`)).toBe(`net:[${statSync(driver.paths.netns(project, 'latens')).ino}]`);
-    expect(await waitFor('the command', async () => (existsSync(join(out, 'links')) ? readFileSync(join(out, 'links'), 'utf8') : undefined))).toBe('lo\n');
+    // the zone and its supervisor are in that namespace, whose descriptor start has closed
+    expect(readlinkSync(`/proc/${s.pid}/ns/net`)).toBe(inode);
+    const st = await driver.status(project, 'latens');
+    expect(st.state === 'running' && readlinkSync(st.netns!)).toBe(inode);
+    expect(() => readlinkSync(made.path)).toThrow();
+    expect(await waitFor('the command', async () => (existsSync(join(out, 'links')) ? readFileSync(join(out, 'links'), 'utf8') : undefined))).toBe('lo\nzt-a\nzt-b\n');
     await driver.stop(project, 'latens', 1000);
+  });
+
+  it('a restarted zone is in the same network namespace: its supervisor holds it between runs', async () => {
+    const first = await start(zone('r-netns', { command: ['/bin/sh', '-c', 'sleep 0.3; exit 1'], restart: { policy: 'always' } }));
+    const inode = readlinkSync(`/proc/${first.pid}/ns/net`);
+    const again = await waitFor('a restart', async () => {
+      const s = await driver.status(project, 'r-netns');
+      return s.state === 'running' && s.restarts >= 1 ? s : undefined;
+    });
+    expect(again.state === 'running' && again.pid).not.toBe(first.pid);
+    if (again.state !== 'running') throw new Error('not running');
+    expect(readlinkSync(`/proc/${again.pid}/ns/net`)).toBe(inode);
+    expect(readlinkSync(again.netns!)).toBe(inode);
+    await driver.stop(project, 'r-netns', 1000);
   });
 
   it('a ready that rejects calls the start off: its reason, the command never ran, nothing stays', async () => {
@@ -554,29 +576,21 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(existsSync(join(out, 'ran'))).toBe(false);
     expect(await driver.status(project, 'calledoff')).toEqual({ state: 'absent' });
     expect(existsSync(driver.paths.zoneRun(project, 'calledoff'))).toBe(false);
-    expect(existsSync(driver.paths.netns(project, 'calledoff'))).toBe(false);
     expect(zonectlMounts()).toEqual([]);
   });
 
-  it('with ready and no netns, a pin of its own that fails calls the start off: the pin\'s error, the command never ran', async () => {
-    const out = mkdtempSync(join(work, 'pin-'));
-    const z = zone('pinfail', {
+  it('a network namespace that cannot be made calls the start off: its error, the command never ran, nothing stays', async () => {
+    const out = mkdtempSync(join(work, 'nsfail-'));
+    const z = zone('nsfail', {
       command: ['/bin/sh', '-c', 'echo ran > /out/ran; exec sleep infinity'],
       mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
     });
-    // a symbolic link where the pin goes: the pin refuses to follow it (ELOOP)
-    const pin = driver.paths.netns(project, 'pinfail');
-    mkdirSync(dirname(pin), { recursive: true });
-    symlinkSync(join(work, 'nowhere'), pin);
-    try {
-      await expect(start(z, { ready: Promise.resolve() })).rejects.toThrow(/network namespace of zone pinfail: .*ELOOP/);
-      expect(existsSync(join(out, 'ran'))).toBe(false);
-      expect(await driver.status(project, 'pinfail')).toEqual({ state: 'absent' });
-      expect(existsSync(driver.paths.zoneRun(project, 'pinfail'))).toBe(false);
-      expect(zonectlMounts()).toEqual([]);
-    } finally {
-      rmSync(pin, { recursive: true, force: true });
-    }
+    const reason = new Error('network namespace of zone nsfail: ENOSPC');
+    const netns = Promise.reject(reason);
+    await expect(start(z, { ready: netns.then(() => undefined), netns })).rejects.toBe(reason);
+    expect(existsSync(join(out, 'ran'))).toBe(false);
+    expect(await driver.status(project, 'nsfail')).toEqual({ state: 'absent' });
+    expect(zonectlMounts()).toEqual([]);
   });
 
   it('reports a command that cannot be exec\'d, and leaves nothing behind', async () => {
@@ -587,7 +601,6 @@ describeRoot('zone runtime (real kernel)', () => {
     await expect(start(zone('eacces', { command: ['/etc/passwd'] }))).rejects.toMatchObject({ code: 'EACCES' });
     expect(await driver.status(project, 'enoent')).toEqual({ state: 'absent' });
     expect(existsSync(driver.paths.zoneRun(project, 'eacces'))).toBe(false);
-    expect(existsSync(driver.paths.netns(project, 'eacces'))).toBe(false);
   });
 
   it('keeps the helper as pid 1 where zonectl-init cannot be had (not beside it): still out of the zone\'s reach', async () => {
@@ -713,17 +726,16 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(final).toMatchObject({ state: 'exited', exitCode: 137 });
   });
 
-  it('stop leaves nothing: no process, mount, pin or record', async () => {
+  it('stop leaves nothing: no process, mount or record', async () => {
     const z = await start(zone('gone'));
     const ns = readlinkSync(`/proc/${z.pid}/ns/pid`);
-    expect(zonectlMounts().length).toBe(1); // the netns pin (the root is mounted only inside the zone)
+    expect(zonectlMounts()).toEqual([]); // the root is mounted only inside the zone
     await sh('gone', 'sleep infinity >/dev/null 2>&1 & exit 0');
     await driver.stop(project, 'gone', 1000);
     started.delete('gone');
     expect(pidsInNamespace(ns)).toEqual([]);
     expect(zonectlMounts()).toEqual([]);
     expect(existsSync(driver.paths.zoneRun(project, 'gone'))).toBe(false);
-    expect(existsSync(driver.paths.netns(project, 'gone'))).toBe(false);
     expect(await driver.status(project, 'gone')).toEqual({ state: 'absent' });
   });
 
@@ -734,7 +746,6 @@ describeRoot('zone runtime (real kernel)', () => {
     process.kill(sup, 'SIGKILL'); // a crash: the zone dies with it (PDEATHSIG)
     await waitFor('the zone to die', async () => (existsSync(`/proc/${z.pid}`) ? undefined : true));
     expect(await driver.status(project, 'stale')).toMatchObject({ state: 'exited', exitCode: null });
-    expect(existsSync(driver.paths.netns(project, 'stale'))).toBe(true); // the stale pin
     const again = await start(zone('stale'));
     expect(again.pid).not.toBe(z.pid);
     expect(await driver.status(project, 'stale')).toMatchObject({ state: 'running', pid: again.pid });

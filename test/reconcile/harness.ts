@@ -83,7 +83,7 @@ export async function expectConverged(host: FakeHost, desired: DesiredState): Pr
     expect(await host.cgroup.read(project, name), `limits of ${name}`).toEqual(want.limits);
     const rec = host.zones.records.get(`${project}/${name}`)!;
     expect(rec.zone.command, `command of ${name}`).toEqual(want.command);
-    expect(host.zones.pinned.has(`${project}/${name}`), `netns of ${name}`).toBe(true);
+    expect(host.zones.netns.has(`${project}/${name}`), `netns of ${name}`).toBe(true);
     const plugs = host.net.zones.get(project)?.get(name)?.attachments ?? {};
     expect(Object.keys(plugs).sort(), `networks of ${name}`).toEqual(Object.keys(want.networks).sort());
     for (const [net, a] of Object.entries(want.networks)) {

@@ -105,7 +105,7 @@ describe('reconcile on the fake host', () => {
     expect(host.zones.calls.filter((c) => c.startsWith('start ')).sort()).toEqual(['start proj/cron', 'start proj/db']);
     expect(host.zones.running('proj')).toEqual(['cron']);
     expect(await host.cgroup.list('proj')).toEqual(['cron']);
-    expect([...host.zones.pinned].sort()).toEqual(['proj/cron']);
+    expect([...host.zones.netns].sort()).toEqual(['proj/cron']);
     const next = await up(host, d);
     expect(next.result.ok).toBe(true);
     await expectConverged(host, d);
@@ -145,7 +145,7 @@ describe('reconcile on the fake host', () => {
     expect(stops.indexOf('proj/web')).toBeLessThan(stops.indexOf('proj/api'));
     expect(stops.indexOf('proj/api')).toBeLessThan(stops.indexOf('proj/db'));
     await expectConverged(host, empty);
-    expect(host.zones.pinned.size).toBe(0);
+    expect(host.zones.netns.size).toBe(0);
     expect(host.net.zones.get('proj')).toBeUndefined();
   });
 
@@ -209,13 +209,13 @@ describe('reconcile on the fake host', () => {
     expect((await planOn(host, d)).actions).toEqual([]);
   });
 
-  it('repairs a zone left half-made by a crash during create (cgroup and netns, no process, no record)', async () => {
+  it('repairs a zone left half-made by a failed start (a cgroup; no netns: it went with the start)', async () => {
     host = await newHost();
     const d = desiredFrom(BASE);
     host.zones.failOn('web', 'start', 'EINTR');
     await up(host, d);
     expect(await host.cgroup.list('proj')).toContain('web');
-    expect(host.zones.pinned.has('proj/web')).toBe(true);
+    expect(host.zones.netns.has('proj/web')).toBe(false);
     expect(await host.state.readZone('proj', 'web')).toBeNull();
     expect((await up(host, d)).result.ok).toBe(true);
     await expectConverged(host, d);

@@ -41,7 +41,6 @@ export async function fakeHost(opts: FakeHostOptions = {}): Promise<FakeHost> {
   const cgroup = new FakeCgroupDriver();
   const net = new FakeNetDriver();
   const zones = new FakeZoneDriver({
-    netnsPath: (project, zone) => state.netnsPath(project, zone),
     now,
     // The last reference to the namespace is gone: the kernel deletes its veth pairs.
     onNetnsGone: (project, zone) => net.zones.get(project)?.delete(zone),

@@ -1,11 +1,11 @@
 // An in-memory ZoneDriver for reconcile tests: it keeps what the real one would leave on the
-// host (a supervisor record per started zone, a pinned network namespace per prepared zone),
-// so that status() and observe() read it back; it records every call in order, can be made
+// host (a supervisor record per started zone, and its network namespace, which lives as long as
+// the start that made it or the supervisor), so that status() and observe() read it back; it records every call in order, can be made
 // to fail on a given zone and call, and offers the drift a person could cause by hand (a
 // zone's process dying, a record left without its process).
 
 import type { Zone } from '../../model/types.js';
-import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from '../zone/driver.js';
+import type { ExecOptions, ExecResult, LogOptions, PreparedNetns, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from '../zone/driver.js';
 import { HostError } from '../errors.js';
 
 export type FakeZoneCall = 'start' | 'prepareNetwork' | 'stop' | 'status' | 'exec' | 'logs' | 'remove';
@@ -33,8 +33,6 @@ export interface FakeZoneRecord {
 }
 
 export interface FakeZoneDriverOptions {
-  /** Where a zone's network namespace is pinned (the StateStore's netnsPath). */
-  netnsPath: (project: string, zone: string) => string;
   /** The start time given to started zones. */
   now?: () => Date;
   /** Told when a zone's network namespace goes away (its veths go with it in the kernel). */
@@ -48,12 +46,13 @@ export class FakeZoneDriver implements ZoneDriver {
   readonly calls: string[] = [];
   /** project/zone → the supervisor's record. */
   readonly records = new Map<string, FakeZoneRecord>();
-  /** project/zone of every pinned network namespace. */
-  readonly pinned = new Set<string>();
+  /** project/zone of every live network namespace: a start's, then its supervisor's. */
+  readonly netns = new Set<string>();
   /** project/zone of zones whose logs (and layers) exist. */
   readonly stored = new Set<string>();
   private readonly failures: FakeZoneFailure[] = [];
   private nextPid = 4000;
+  private nextFd = 100;
 
   constructor(private readonly opts: FakeZoneDriverOptions) {}
 
@@ -77,25 +76,34 @@ export class FakeZoneDriver implements ZoneDriver {
     this.calls.push(`start ${k}`);
     const current = this.records.get(k);
     if (current && current.state !== 'exited') throw new HostError(`start zone ${zone.name}: already ${current.state}`, { code: 'EEXIST' });
-    const cgroupProcs = await opts.cgroupProcs; // the caller's cgroup is made by then
-    // as the real one: with ready, the zone enters the namespace the caller pins (netns), or pins it
-    if (opts.ready) await (opts.netns ?? this.prepareNetwork(project, zone.name));
-    // The helper joins the pinned namespace: without it, start fails as the real one does.
-    if (!this.pinned.has(k)) throw new HostError(`start zone ${zone.name}: setns ${this.opts.netnsPath(project, zone.name)}: ENOENT`, { code: 'ENOENT' });
-    this.fail(project, zone.name, 'start', `start zone ${zone.name}`);
-    await opts.ready; // the command runs only once the caller is ready; called off: its reason, and nothing stays
+    // as the real one: the zone starts once its cgroup and its network namespace are made
+    const [procs, made] = await Promise.allSettled([opts.cgroupProcs, opts.netns ?? this.prepareNetwork(project, zone.name)]);
+    try {
+      if (procs.status === 'rejected') throw procs.reason;
+      if (made.status === 'rejected') throw made.reason;
+      this.fail(project, zone.name, 'start', `start zone ${zone.name}`);
+      await opts.ready; // the command runs only once the caller is ready; called off: its reason, and nothing stays
+    } catch (e) {
+      // the namespace went with the start's descriptor, and the veths plumbed into it with it
+      if (made.status === 'fulfilled') {
+        await opts.ready?.catch(() => {});
+        this.netnsGone(project, zone.name);
+      }
+      throw e;
+    }
+    const cgroupProcs = procs.value;
     const started = { pid: this.nextPid++, startedAt: this.opts.now?.() ?? new Date(0) };
     this.records.set(k, { zone: structuredClone(zone), state: 'running', ...started, exitCode: null, restarts: 0, cgroupProcs: [...(cgroupProcs ?? [])] });
     this.stored.add(k);
     return started;
   }
 
-  async prepareNetwork(project: string, zone: string): Promise<{ path: string; made: boolean }> {
+  async prepareNetwork(project: string, zone: string): Promise<PreparedNetns> {
     this.calls.push(`prepareNetwork ${key(project, zone)}`);
     this.fail(project, zone, 'prepareNetwork', `network namespace of zone ${zone}`);
-    const made = !this.pinned.has(key(project, zone));
-    this.pinned.add(key(project, zone));
-    return { path: this.opts.netnsPath(project, zone), made };
+    this.netns.add(key(project, zone));
+    const fd = this.nextFd++;
+    return { path: `/proc/self/fd/${fd}`, fd };
   }
 
   async stop(project: string, zone: string, graceMs: number): Promise<void> {
@@ -103,7 +111,7 @@ export class FakeZoneDriver implements ZoneDriver {
     this.calls.push(`stop ${k} ${graceMs}`);
     this.fail(project, zone, 'stop', `stop zone ${zone}`);
     this.records.delete(k);
-    this.unpin(project, zone);
+    this.netnsGone(project, zone);
   }
 
   async status(project: string, zone: string): Promise<ZoneStatus> {
@@ -112,9 +120,9 @@ export class FakeZoneDriver implements ZoneDriver {
     if (!r) return { state: 'absent' };
     switch (r.state) {
       case 'running':
-        return { state: 'running', pid: r.pid, startedAt: r.startedAt, restarts: r.restarts };
+        return { state: 'running', pid: r.pid, startedAt: r.startedAt, restarts: r.restarts, netns: `/proc/${r.pid}/ns/net` };
       case 'restarting':
-        return { state: 'restarting', exitCode: r.exitCode, restarts: r.restarts };
+        return { state: 'restarting', exitCode: r.exitCode, restarts: r.restarts, netns: `/proc/${r.pid}/ns/net` };
       case 'exited':
         return { state: 'exited', exitCode: r.exitCode, restarts: r.restarts, error: null };
       default: {
@@ -164,15 +172,16 @@ export class FakeZoneDriver implements ZoneDriver {
 
   // ------------------------------------------------------------ drift, as caused by hand
 
-  /** The zone's init dies (SIGKILL from outside): the record says exited, the netns stays pinned. */
+  /** The zone's init dies (SIGKILL from outside): the record says exited, and the supervisor leaves with its netns. */
   killZone(project: string, zone: string, exitCode = 137): void {
     const r = this.records.get(key(project, zone));
     if (r) this.records.set(key(project, zone), { ...r, state: 'exited', exitCode });
+    this.netnsGone(project, zone);
   }
 
-  /** The zone's network namespace is unpinned by hand (its veths vanish with it). */
-  unpin(project: string, zone: string): void {
-    if (this.pinned.delete(key(project, zone))) this.opts.onNetnsGone?.(project, zone);
+  /** The zone's network namespace had its last holder go: its veths vanish with it. */
+  private netnsGone(project: string, zone: string): void {
+    if (this.netns.delete(key(project, zone))) this.opts.onNetnsGone?.(project, zone);
   }
 
   /** Running zones of a project, sorted. */

@@ -67,7 +67,7 @@ export interface NetDriver {
    * without reading them.
    */
   convergeZone(project: string, zone: string, netns: string, want: Record<string, { network: Network; attachment: ResolvedAttachment }>, opts?: { fresh?: boolean }): Promise<void>;
-  /** Read the project's networks and attachments back from the kernel. `netns`: zone → pinned netns path. */
+  /** Read the project's networks and attachments back from the kernel. `netns`: zone → the path of its network namespace, for the zones that have one. */
   observe(project: string, netns: Record<string, string>): Promise<NetObservation>;
   /** The host's IPv4 routes not through zonectl's interfaces (zn*), as CIDRs, sorted. */
   hostRoutes(): Promise<string[]>;

@@ -47,7 +47,7 @@ async function snapshot(netns: string | null, what: string, parts: { routes?: bo
   }
 }
 
-/** A network namespace netnsPin has just made: lo (always ifindex 1), up, and nothing else. */
+/** A network namespace netnsMake has just made: lo (always ifindex 1), up, and nothing else. */
 const FRESH: NetSnapshot = {
   links: [{ index: 1, name: 'lo', kind: '', alias: '', mac: '00:00:00:00:00:00', master: 0, link: 0, linkNetnsid: -1, flags: IFF_UP, mtu: 65536 }],
   addrs: [],
@@ -314,8 +314,8 @@ export class KernelNetDriver implements NetDriver {
     }
     const zones = [...new Set(veths.map((v) => v.zone))].sort();
     // every zone's namespace read in one call per CPU
-    const pinned = zones.filter((z) => netns[z] !== undefined);
-    const snapshots = new Map((await netSnapshots(pinned.map((z) => netns[z]!), { qdiscs: true })).map((r, i) => [pinned[i]!, r]));
+    const held = zones.filter((z) => netns[z] !== undefined);
+    const snapshots = new Map((await netSnapshots(held.map((z) => netns[z]!), { qdiscs: true })).map((r, i) => [held[i]!, r]));
     for (const zone of zones) {
       const r = snapshots.get(zone);
       if (r instanceof SysError && r.code !== 'ENOENT') throw new HostError(`observe zone ${zone}: read netns ${netns[zone]}`, { cause: r });

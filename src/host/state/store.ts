@@ -6,7 +6,6 @@
 //   zones/ZONE/spec.json    the zone as last applied (resolved: addresses and MACs filled)
 //                           and the hash of its replace-fields
 //   zones/ZONE/...          the supervisor's own records (pid, start time, exit code)
-//   netns/ZONE              the zone's pinned network namespace
 //   hosts/ZONE              the zone's /etc/hosts (bind-mounted read-only; rewritten in place)
 //   lock                    the project lock
 //   watch.lock              held by `up --watch` while it watches (one watcher per project)
@@ -51,9 +50,6 @@ export class StateStore {
   }
   zoneDir(project: string, zone: string): string {
     return join(this.root, project, 'zones', zone);
-  }
-  netnsPath(project: string, zone: string): string {
-    return join(this.root, project, 'netns', zone);
   }
   hostsPath(project: string, zone: string): string {
     return join(this.root, project, 'hosts', zone);
@@ -133,12 +129,12 @@ export class StateStore {
 
   /** Removes the project's records once nothing of it is left (the lock stays until released). */
   async removeProject(project: string): Promise<void> {
-    for (const sub of ['zones', 'networks', 'netns']) {
+    for (const sub of ['zones', 'networks']) {
       // A temporary file of a writer killed before its rename is no record.
       const left = listDir(join(this.root, project, sub)).filter((f) => !f.endsWith('.tmp'));
       if (left.length > 0) return;
     }
-    for (const sub of ['zones', 'networks', 'netns', 'hosts']) removeTree(join(this.root, project, sub));
+    for (const sub of ['zones', 'networks', 'hosts']) removeTree(join(this.root, project, sub));
   }
 
   /** The project's directory, once empty but for a lock that was just removed. */

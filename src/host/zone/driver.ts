@@ -19,12 +19,22 @@ export interface ZoneStartOptions {
    */
   ready?: Promise<void>;
   /**
-   * With `ready`: the caller's prepareNetwork of the zone, made alongside (`ready` settles only
-   * after it); the zone enters the namespace once it resolves. Without it, start pins it itself.
+   * The caller's prepareNetwork of the zone, made alongside (with `ready`, which settles only
+   * after it); the zone starts in that namespace once it resolves, and start closes its
+   * descriptor once `ready` has settled. Without it, start makes one itself.
    */
-  netns?: Promise<unknown>;
+  netns?: Promise<PreparedNetns>;
   /** Log rotation: the current file is rotated past maxBytes; maxFiles counts it too. */
   log?: { maxBytes: number; maxFiles: number };
+}
+
+/**
+ * A new network namespace for a zone's start, held by this process (`fd`) until the start is
+ * over; then the zone's supervisor holds it, by living in it. `path` names it until then.
+ */
+export interface PreparedNetns {
+  path: string;
+  fd: number;
 }
 
 export interface StartedZone {
@@ -34,10 +44,14 @@ export interface StartedZone {
   startedAt: Date;
 }
 
+/**
+ * `netns`: the path of the zone's network namespace, which its supervisor holds (it lives in
+ * it); null when the supervisor is in the host's (never plumbed).
+ */
 export type ZoneStatus =
   | { state: 'absent' }
-  | { state: 'running'; pid: number; startedAt: Date; restarts: number }
-  | { state: 'restarting'; exitCode: number | null; restarts: number }
+  | { state: 'running'; pid: number; startedAt: Date; restarts: number; netns: string | null }
+  | { state: 'restarting'; exitCode: number | null; restarts: number; netns: string | null }
   /** exitCode null: the supervisor itself died (the zone went with it). */
   | { state: 'exited'; exitCode: number | null; restarts: number; error: string | null };
 
@@ -76,12 +90,11 @@ export interface ZoneDriver {
   /** Start the zone; resolves once its command was exec'd, rejects with the reason otherwise. Stale records are cleaned first. */
   start(project: string, zone: Zone, opts?: ZoneStartOptions): Promise<StartedZone>;
   /**
-   * Make and pin the zone's network namespace (idempotent) and return its path, so that its
-   * network can be plumbed before start; start joins it. `made`: this call made it (it holds
-   * only lo, up), rather than finding it pinned.
+   * Make a network namespace for the zone's start (it holds only lo, up), so that its network
+   * can be plumbed before the start's `ready`; give it to start as `netns`.
    */
-  prepareNetwork(project: string, zone: string): Promise<{ path: string; made: boolean }>;
-  /** SIGTERM, up to graceMs, then SIGKILL to every process of the zone; unpin its netns and remove its records. Idempotent. */
+  prepareNetwork(project: string, zone: string): Promise<PreparedNetns>;
+  /** SIGTERM, up to graceMs, then SIGKILL to every process of the zone (its netns goes with its supervisor); remove its records. Idempotent. */
   stop(project: string, zone: string, graceMs: number): Promise<void>;
   status(project: string, zone: string): Promise<ZoneStatus>;
   /** Apply hot fields to a running zone: its hostname, and the restart policy and grace period its supervisor follows. */

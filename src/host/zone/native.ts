@@ -2,23 +2,23 @@
 // fork or setns into pid/mount namespaces); this module prepares its files, reads its records
 // and signals through pidfds.
 
-import { closeSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { readdir, rm, stat, unlink } from '../afs.js';
+import { closeSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdir, rm, stat } from '../afs.js';
 import { basename, dirname, join } from 'node:path';
 
 import type { Zone } from '../../model/types.js';
-import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno, umount } from '../../native/index.js';
-import { netnsPin } from '../../native/net.js';
+import { HELPER_PATH, SysError, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno } from '../../native/index.js';
+import { netnsMake } from '../../native/net.js';
 import { HostError } from '../errors.js';
 import { removeDirIfEmpty, removeFile, writeFileAtomic } from '../files.js';
-import type { ExecOptions, ExecResult, LogOptions, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from './driver.js';
+import type { ExecOptions, ExecResult, LogOptions, PreparedNetns, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from './driver.js';
 import { IDS_PER_ZONE, IdRanges } from './idmap.js';
 import { type ProgramOutput, runProgram } from '../run.js';
 import { ensureImage } from './image.js';
 import { readLogs } from './logs.js';
 import { ZonePaths } from './paths.js';
 import { type SupervisorRecord, isSameProcess, readRecord } from './record.js';
-import { encodeHelperSpec } from './spec.js';
+import { type HelperSpecInput, encodeHelperSpec } from './spec.js';
 
 /** The mode of the files zonectl writes in a zone's run directory (files.ts: synchronously). */
 const RUN_FILE = { mode: 0o600 };
@@ -93,7 +93,7 @@ export class NativeZoneDriver implements ZoneDriver {
     if (current.state === 'running' || current.state === 'restarting') {
       throw new HostError(`start zone ${name}: already ${current.state}`, { code: 'EEXIST' });
     }
-    await this.cleanup(project, name, 0, { keepNetns: true }, rec); // stale records or processes of an earlier run
+    await this.cleanup(project, name, 0, rec); // stale records or processes of an earlier run
 
     let lower: string | null = null;
     let digest: string | undefined;
@@ -114,43 +114,45 @@ export class NativeZoneDriver implements ZoneDriver {
     // on /run; the zone's directory on LIB and its layer are the helper's to make (on the disk,
     // each new directory costs an inode: not on this busy thread)
     mkdirSync(p.rootfs(project, name), { recursive: true, mode: 0o700 });
-    mkdirSync(dirname(p.netns(project, name)), { recursive: true, mode: 0o700 });
     const ids = userns ? { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE } : undefined;
-    // the caller makes the zone's cgroup meanwhile (its network namespace may come later: 'n' below)
-    const cgroupProcs = await opts.cgroupProcs;
-    const specPath = p.spec(project, name);
-    const spec = encodeHelperSpec({
-      project, zone, lower,
-      rootfs: p.rootfs(project, name),
-      upper: layer.upper,
-      work: layer.work,
-      netns: p.netns(project, name),
-      stateDir: p.zoneRun(project, name),
-      logPath: p.log(project, name),
-      logMaxBytes: log.maxBytes,
-      logMaxFiles: log.maxFiles,
-      cgroupProcs: cgroupProcs ?? [],
-      ...(ids === undefined ? {} : { userns: ids }),
-    });
-    writeFileAtomic(specPath, spec, RUN_FILE);
-
+    // the caller makes the zone's cgroup and its network namespace meanwhile; the namespace's
+    // descriptor is closed here, once the helper has it and the caller is done plumbing it
     const ready = opts.ready;
-    let out: ProgramOutput;
-    const own: { pinFailure?: { reason: unknown } } = {}; // this start's own pin, when the caller has none
+    ready?.catch(() => {}); // its failure is the caller's to report (start rejects with it only when called off)
+    const [procs, made] = await Promise.allSettled([opts.cgroupProcs, opts.netns ?? this.prepareNetwork(project, name)]);
     try {
-      const run = runProgram(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined });
-      if (ready) {
-        // 'n': the zone may enter its network namespace (its root is assembled meanwhile), which
-        // the caller pins (else this start does); 'g': its command may run
-        const pinned = (opts.netns ?? this.prepareNetwork(project, name)).then(
-          () => run.send('n'),
-          (reason: unknown) => {
-            if (opts.netns === undefined) own.pinFailure = { reason }; // the caller's own failure rejects its ready
-            throw reason;
-          },
-        );
-        Promise.all([pinned, ready]).then(() => run.send('g'), () => {}).finally(() => run.close());
+      if (procs.status === 'rejected') throw procs.reason;
+      if (made.status === 'rejected') throw made.reason;
+      return await this.run(project, zone, made.value.fd, {
+        project, zone, lower,
+        rootfs: p.rootfs(project, name),
+        upper: layer.upper,
+        work: layer.work,
+        stateDir: p.zoneRun(project, name),
+        logPath: p.log(project, name),
+        logMaxBytes: log.maxBytes,
+        logMaxFiles: log.maxFiles,
+        cgroupProcs: procs.value ?? [],
+        ...(ids === undefined ? {} : { userns: ids }),
+      }, ready);
+    } finally {
+      if (made.status === 'fulfilled') {
+        await ready?.catch(() => {}); // the caller may still be plumbing it through its path
+        closeSync(made.value.fd);
       }
+    }
+  }
+
+  /** The helper's start of a zone whose cgroup and network namespace (`netns`, a descriptor) are there. */
+  private async run(project: string, zone: Zone, netns: number, helperSpec: HelperSpecInput, ready: Promise<void> | undefined): Promise<StartedZone> {
+    const name = zone.name;
+    const specPath = this.paths.spec(project, name);
+    writeFileAtomic(specPath, encodeHelperSpec(helperSpec), RUN_FILE);
+    let out: ProgramOutput;
+    try {
+      const run = runProgram(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined, pass: [netns] });
+      // 'g': the zone's command may run
+      if (ready) ready.then(() => run.send('g'), () => {}).finally(() => run.close());
       out = await run.done;
     } catch (e) {
       await this.stop(project, name, 0);
@@ -159,11 +161,6 @@ export class NativeZoneDriver implements ZoneDriver {
     const line = out.stdout.trim();
     const ok = /^ok (\d+) (\d+)$/.exec(line);
     if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
-    if (own.pinFailure) {
-      await this.stop(project, name, 0);
-      throw own.pinFailure.reason;
-    }
-    // The caller may still be plumbing the namespace that stop unpins: let it finish first.
     // Called off, what made the caller call it off is the reason, not the helper's ECANCELED.
     const calledOff = ready === undefined ? null : await ready.then(() => null, (reason: unknown) => ({ reason }));
     await this.stop(project, name, 0);
@@ -171,29 +168,26 @@ export class NativeZoneDriver implements ZoneDriver {
     throw helperFailure(`start zone ${name}`, out);
   }
 
-  async prepareNetwork(project: string, zone: string): Promise<{ path: string; made: boolean }> {
-    const pin = this.paths.netns(project, zone);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        mkdirSync(dirname(pin), { recursive: true, mode: 0o700 }); // on the run directory's tmpfs: at once
-        return { path: pin, made: await netnsPin(pin) };
-      } catch (e) {
-        // ENOENT: another zone's stop (a replace running alongside) removed the then empty
-        // netns/ directory during the mkdir (node's mkdir -p stats what exists: ENOENT) or
-        // between it and the pin; make it again
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
-        // the code (EPERM, ENOSPC...) comes from the SysError
-        throw new HostError(`network namespace of zone ${zone}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, path: pin });
-      }
+  async prepareNetwork(project: string, zone: string): Promise<PreparedNetns> {
+    try {
+      const fd = await netnsMake();
+      return { path: `/proc/self/fd/${fd}`, fd };
+    } catch (e) {
+      // the code (EPERM, ENOSPC...) comes from the SysError
+      throw new HostError(`network namespace of zone ${zone} (project ${project}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
 
   async stop(project: string, zone: string, graceMs: number): Promise<void> {
-    await this.cleanup(project, zone, graceMs, { keepNetns: false });
+    await this.cleanup(project, zone, graceMs);
+    // Shared parents go only on stop: a start cleaning up while another zone of the project is
+    // being made under them must not pull them away (seen at 8 starts at once: ENOTDIR).
+    removeDirIfEmpty(dirname(this.paths.zoneRun(project, zone))); // zones/
+    removeDirIfEmpty(this.paths.projectRun(project));
   }
 
-  /** stop(), or (keepNetns) everything but the pinned network namespace, which start reuses. `known`: the record, read already. */
-  private async cleanup(project: string, zone: string, graceMs: number, opts: { keepNetns: boolean }, known?: SupervisorRecord | null): Promise<void> {
+  /** stop(); `known`: the record, read already. The network namespace goes with the supervisor, its last holder. */
+  private async cleanup(project: string, zone: string, graceMs: number, known?: SupervisorRecord | null): Promise<void> {
     const p = this.paths;
     const rec = known === undefined ? await readRecord(p.record(project, zone)) : known;
     if (rec) {
@@ -201,7 +195,6 @@ export class NativeZoneDriver implements ZoneDriver {
       writeFileSync(`${p.zoneRun(project, zone)}/stop_grace_ms`, String(Math.max(0, Math.round(graceMs))));
       await this.kill(rec, graceMs);
     }
-    if (!opts.keepNetns) await this.unpin(p.netns(project, zone));
     const run = p.zoneRun(project, zone);
     // one readdir: a zone that never ran (every zone of a first up) has no directory at all
     let left: string[] | null;
@@ -216,12 +209,6 @@ export class NativeZoneDriver implements ZoneDriver {
       removeDirIfEmpty(p.rootfs(project, zone));
       removeDirIfEmpty(run);
     }
-    if (opts.keepNetns) return;
-    // Shared parents go only on stop: a start cleaning up while another zone of the project is
-    // being made under them must not pull them away (seen at 8 starts at once: ENOTDIR).
-    removeDirIfEmpty(dirname(run)); // zones/
-    removeDirIfEmpty(dirname(p.netns(project, zone)));
-    removeDirIfEmpty(p.projectRun(project));
   }
 
   /** SIGTERM through the supervisor (which stops restarting), SIGKILL to the zone's init after graceMs. */
@@ -243,18 +230,6 @@ export class NativeZoneDriver implements ZoneDriver {
       if (sup !== null) closeSync(sup);
       if (init !== null) closeSync(init);
     }
-  }
-
-  private async unpin(pin: string): Promise<void> {
-    await umount(pin, { detach: true }).catch((e: unknown) => {
-      // ENOENT: no pin; EINVAL: not a mount point (a stale file)
-      if (!(e instanceof SysError && (e.code === 'ENOENT' || e.code === 'EINVAL'))) {
-        throw new HostError(`unpin network namespace ${pin}`, { cause: e, path: pin });
-      }
-    });
-    await unlink(pin).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw new HostError(`remove ${pin}`, { cause: e, path: pin });
-    });
   }
 
   async status(project: string, zone: string): Promise<ZoneStatus> {
@@ -326,6 +301,23 @@ export class NativeZoneDriver implements ZoneDriver {
   }
 }
 
+let hostNetns: string | undefined;
+
+/**
+ * The path of the network namespace a live supervisor holds (it lives in it: the helper's
+ * start), or null when that is this process's own namespace (a supervisor made before zonectl
+ * worked this way, or a pid reused since it was checked): never plumbed as a zone's.
+ */
+function supervisorNetns(pid: number): string | null {
+  const path = `/proc/${pid}/ns/net`;
+  try {
+    hostNetns ??= readlinkSync('/proc/self/ns/net');
+    return readlinkSync(path) === hostNetns ? null : path;
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
 /** What a zone's supervisor record (null: none) says of it, checked against the live processes. */
 async function statusOf(rec: SupervisorRecord | null): Promise<ZoneStatus> {
   if (rec === null) return { state: 'absent' };
@@ -335,9 +327,10 @@ async function statusOf(rec: SupervisorRecord | null): Promise<ZoneStatus> {
     // the supervisor is gone: its zone went with it; what it last recorded is all there is
     return { state: 'exited', exitCode: rec.state === 'exited' ? exitCode : null, restarts: rec.restarts, error: rec.error };
   }
+  const netns = supervisorNetns(rec.supervisorPid);
   if (rec.state === 'running' && (await isSameProcess(rec.initPid, rec.initStart))) {
-    return { state: 'running', pid: rec.initPid, startedAt: new Date(rec.startedAt), restarts: rec.restarts };
+    return { state: 'running', pid: rec.initPid, startedAt: new Date(rec.startedAt), restarts: rec.restarts, netns };
   }
   if (rec.state === 'exited') return { state: 'exited', exitCode, restarts: rec.restarts, error: rec.error };
-  return { state: 'restarting', exitCode, restarts: rec.restarts };
+  return { state: 'restarting', exitCode, restarts: rec.restarts, netns };
 }

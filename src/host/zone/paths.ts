@@ -4,7 +4,6 @@
 //   RUN/PROJECT/zones/ZONE/stop_grace_ms the grace period of a stop in progress
 //   RUN/PROJECT/zones/ZONE/root          the mount point the zone's root is assembled on
 //                                        (mounted only inside the zone's mount namespace)
-//   RUN/PROJECT/netns/ZONE               the pinned network namespace
 //   LIB/images/SHA256                    unpacked images, shared, never written to
 //   LIB/projects/PROJECT/zones/ZONE/{upper,work}-KEY   the copy-on-write layer per root
 //                                        (KEY ends in -userns for privileges.userns: its files
@@ -49,9 +48,6 @@ export class ZonePaths {
   }
   rootfs(project: string, zone: string): string {
     return `${this.zoneRun(project, zone)}/root`;
-  }
-  netns(project: string, zone: string): string {
-    return `${this.run}/${project}/netns/${zone}`;
   }
   images(): string {
     return `${this.lib}/images`;

@@ -12,7 +12,6 @@ export interface HelperSpecInput {
   rootfs: string;
   upper: string;
   work: string;
-  netns: string;
   stateDir: string;
   logPath: string;
   logMaxBytes: number;
@@ -64,7 +63,6 @@ export function encodeHelperSpec(i: HelperSpecInput): Buffer {
     ),
     ['caps', capabilityMask(z)],
     ...i.cgroupProcs.map((c) => ['cgroup', c]),
-    ['netns', i.netns],
     ['state', i.stateDir],
     ['log', i.logPath, String(i.logMaxBytes), String(i.logMaxFiles)],
     ['restart', z.restart.policy, String(z.restart.policy === 'on-failure' ? (z.restart.max_retries ?? -1) : -1)],

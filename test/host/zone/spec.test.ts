@@ -27,7 +27,7 @@ const zone: Zone = {
 
 const input: HelperSpecInput = {
   project: 'shop', zone, lower: '/var/lib/zonectl/images/abc', rootfs: '/run/zonectl/shop/zones/web/root',
-  upper: '/l/upper', work: '/l/work', netns: '/run/zonectl/shop/netns/web', stateDir: '/run/zonectl/shop/zones/web',
+  upper: '/l/upper', work: '/l/work', stateDir: '/run/zonectl/shop/zones/web',
   logPath: '/l/zone.log', logMaxBytes: 4096, logMaxFiles: 2, cgroupProcs: ['/sys/fs/cgroup/zonectl/shop/web/cgroup.procs'],
 };
 
@@ -54,7 +54,7 @@ describe('helper spec', () => {
       'workdir', '/srv', 'user', '1000:1000',
       'bind', '/data', '/srv/data', '1', 'tmpfs', '/cache', '1048576',
       'caps', '00000000800405fb', 'cgroup', '/sys/fs/cgroup/zonectl/shop/web/cgroup.procs',
-      'netns', '/run/zonectl/shop/netns/web', 'state', '/run/zonectl/shop/zones/web',
+      'state', '/run/zonectl/shop/zones/web',
       'log', '/l/zone.log', '4096', '2', 'restart', 'on-failure', '3', 'grace', '1500', 'seccomp', 'default', 'end',
     ]);
   });
