@@ -1,7 +1,7 @@
 // Where zonectl keeps what it must: records (gone at reboot, like the zones) and what
 // outlives a zone's processes (writable layers, logs, the image cache).
 
-/** Records, locks, pinned namespaces, hosts files: /run/zonectl/PROJECT/... */
+/** Records, locks, hosts files: /run/zonectl/PROJECT/... */
 export const DEFAULT_RUN_DIR = '/run/zonectl';
 
 /** Writable layers, logs and unpacked images: /var/lib/zonectl/... */

@@ -1,5 +1,5 @@
 // zonectl's run directory (/run/zonectl) holds what must not outlive a reboot: records of
-// processes, pinned namespaces, locks. It relies on /run being a tmpfs, as it is on any host
+// processes, hosts files, locks. It relies on /run being a tmpfs, as it is on any host
 // booted by systemd. Where it is not (a VM or container started without it), the records
 // would survive a reboot and every one of them would cost a disk inode: on a journal-less
 // ext4, each inode allocation scans past the inodes deleted in the last minutes, which took
