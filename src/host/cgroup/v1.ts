@@ -49,6 +49,8 @@ export class CgroupV1Driver implements CgroupDriver {
   private cfq = false;
   /** Cgroups this driver made in every hierarchy and has not applied limits to yet (limits.ts: Fresh). */
   private readonly fresh = new Fresh();
+  /** cpuset directories of zonectl's own whose cgroup.clone_children is 1 (this run read or set it). */
+  private readonly cloning = new Set<string>();
   private readonly files: ControlFiles;
   /** Each hierarchy once (co-mounted controllers share one), sorted. */
   private readonly hierarchies: readonly string[];
@@ -91,15 +93,32 @@ export class CgroupV1Driver implements CgroupDriver {
     }
   }
 
+  /**
+   * Sets cgroup.clone_children of `dir` (zonectl's own level: zonectl/ or a project) when it is
+   * not (looked at once a run). Its new children then start with its cpus and mems, copied by
+   * the kernel at mkdir, and inherit the flag: no copy of ours, whose write of cpuset.cpus the
+   * kernel checks against every sibling (O(zones) a zone).
+   */
+  private async ensureCloning(dir: string): Promise<void> {
+    if (this.cloning.has(dir)) return;
+    const file = `${dir}/cgroup.clone_children`;
+    if ((await this.deps.fs.read(file)).trim() !== '1') await this.deps.fs.write(file, '1');
+    this.cloning.add(dir);
+  }
+
   /** mkdir `rel` in every hierarchy (parents first), filling new cpusets. */
   private async makeLevels(levels: string[]): Promise<void> {
     const old = new Set<string>();
     for (const h of this.hierarchies) {
       for (const level of levels) {
         const dir = join(h, level);
+        // below zonectl/ the kernel fills a new cpuset (the hierarchy's root is not ours to set)
+        const cloned = h === this.mounts.cpuset && level !== TOP;
+        if (cloned) await this.ensureCloning(dirname(dir));
         const made = await this.deps.fs.mkdir(dir);
         if (!made) old.add(level);
-        if (h === this.mounts.cpuset) await this.inheritCpuset(dir, made);
+        if (made && cloned && level.split('/').length === 2) this.cloning.add(dir); // a project: the flag came with it
+        if (h === this.mounts.cpuset && !(made && cloned)) await this.inheritCpuset(dir, made);
       }
     }
     for (const level of levels) if (!old.has(level) && level !== TOP) this.fresh.made(level);

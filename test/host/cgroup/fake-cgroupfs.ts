@@ -116,7 +116,7 @@ export class FakeCgroupFs implements CgroupFs {
       for (const h of this.opts.hierarchies) {
         const dir = join(this.root, h);
         mkdirSync(dir);
-        this.put(dir, { 'cgroup.procs': '', tasks: '' });
+        this.put(dir, { 'cgroup.procs': '', tasks: '', 'cgroup.clone_children': '0' });
         for (const c of h.split(',')) {
           // The root cgroup has no limits files of its own for pids and freezer; cpuset/memory have the host's.
           if (c === 'cpuset') this.put(dir, { 'cpuset.cpus': this.opts.cpus, 'cpuset.mems': '0' });
@@ -227,10 +227,16 @@ export class FakeCgroupFs implements CgroupFs {
         if (c === 'cpuset') this.put(path, { 'cpuset.cpus.effective': readFileSync(join(parent, 'cpuset.cpus.effective'), 'utf8'), 'cpuset.mems.effective': '0' });
       }
     } else {
-      this.put(path, { 'cgroup.procs': '', tasks: '' });
+      // the kernel: a child inherits its parent's clone_children, and with it set, a new
+      // cpuset starts with its parent's cpus and mems (empty otherwise)
+      const cloning = readFileSync(join(parent, 'cgroup.clone_children'), 'utf8').trim();
+      this.put(path, { 'cgroup.procs': '', tasks: '', 'cgroup.clone_children': cloning });
       for (const c of this.controllersOf(path)) {
         this.put(path, V1_FILES[c] ?? {});
         if (c === 'memory' && this.opts.swapAccounting) this.put(path, { 'memory.memsw.limit_in_bytes': V1_UNLIMITED });
+        if (c === 'cpuset' && cloning === '1') {
+          this.put(path, { 'cpuset.cpus': readFileSync(join(parent, 'cpuset.cpus'), 'utf8'), 'cpuset.mems': readFileSync(join(parent, 'cpuset.mems'), 'utf8') });
+        }
       }
     }
     return true;

@@ -21,8 +21,9 @@ export interface FakeSetup {
   driver: CgroupDriver;
 }
 
-export async function fakeDriver(options: FakeOptions & { hostHasSwap?: boolean; reclaimTimeoutMs?: number }): Promise<FakeSetup> {
-  const fake = new FakeCgroupFs(options);
+/** A driver on a new fake tree, or (`existing`) on the tree of an earlier one: the next run's. */
+export async function fakeDriver(options: FakeOptions & { hostHasSwap?: boolean; reclaimTimeoutMs?: number }, existing?: FakeCgroupFs): Promise<FakeSetup> {
+  const fake = existing ?? new FakeCgroupFs(options);
   const driver = await createCgroupDriver({
     root: fake.root,
     mountinfo: fake.mountinfo(),

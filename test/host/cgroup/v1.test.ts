@@ -24,22 +24,39 @@ afterEach(() => {
 const z = (controller: string, file: string): string => `${controller}/zonectl/shop/web/${file}`;
 
 describe('cgroup v1 driver', () => {
-  it('creates zonectl/PROJECT/ZONE in every hierarchy, copying cpuset cpus and mems from the parent', async () => {
+  it('creates zonectl/PROJECT/ZONE in every hierarchy; below zonectl/ the kernel fills each new cpuset (clone_children)', async () => {
     const s = await fakeDriver({ version: 1, cpus: '0-3' });
     setups.push(s);
     await s.driver.ensureProject('shop', neutral());
     await s.driver.create('shop', 'web');
+    await s.driver.create('shop', 'api');
     for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop/web`))).toBe(true);
-    expect(s.fake.writesUnder('cpuset/').filter((w) => w.path.endsWith('.cpus') || w.path.endsWith('.mems')).slice(0, 6)).toEqual([
+    // zonectl/ is copied from the hierarchy's root (whose flag is not zonectl's), and set to clone
+    expect(s.fake.writesUnder('cpuset/').filter((w) => /\.(cpus|mems)$|clone_children$/.test(w.path))).toEqual([
       { path: 'cpuset/zonectl/cpuset.cpus', value: '0-3' },
       { path: 'cpuset/zonectl/cpuset.mems', value: '0' },
-      { path: 'cpuset/zonectl/shop/cpuset.cpus', value: '0-3' },
-      { path: 'cpuset/zonectl/shop/cpuset.mems', value: '0' },
-      // the project's own (null) cpuset already equals the parent's: nothing to write
-      { path: 'cpuset/zonectl/shop/web/cpuset.cpus', value: '0-3' },
-      { path: 'cpuset/zonectl/shop/web/cpuset.mems', value: '0' },
+      { path: 'cpuset/zonectl/cgroup.clone_children', value: '1' },
     ]);
-    expect(s.fake.get(z('cpuset', 'cpuset.mems'))).toBe('0');
+    for (const dir of ['shop', 'shop/web', 'shop/api']) {
+      expect(s.fake.get(`cpuset/zonectl/${dir}/cpuset.cpus`), dir).toBe('0-3');
+      expect(s.fake.get(`cpuset/zonectl/${dir}/cpuset.mems`), dir).toBe('0');
+    }
+    // the flag is looked at once (zonectl/), and a project made under it is known to have it
+    expect(s.fake.reads.filter((r) => r.endsWith('clone_children'))).toEqual(['cpuset/zonectl/cgroup.clone_children']);
+  });
+
+  it('sets clone_children once on a project made without it (an older zonectl), then lets the kernel fill its zones', async () => {
+    const s = await fakeDriver({ version: 1, cpus: '0-3' });
+    setups.push(s);
+    await s.driver.ensureProject('shop', neutral());
+    await s.fake.write(s.fake.path('cpuset/zonectl/shop/cgroup.clone_children'), '0');
+    const again = await fakeDriver({ version: 1, cpus: '0-3' }, s.fake); // the next run
+    await again.driver.create('shop', 'web');
+    await again.driver.create('shop', 'api');
+    expect(s.fake.get('cpuset/zonectl/shop/cgroup.clone_children')).toBe('1');
+    expect(s.fake.get('cpuset/zonectl/shop/api/cpuset.cpus')).toBe('0-3');
+    expect(s.fake.get('cpuset/zonectl/shop/web/cpuset.cpus')).toBe('0-3');
+    expect(s.fake.writesUnder('cpuset/zonectl/shop/').filter((w) => /\.(cpus|mems)$/.test(w.path))).toEqual([]);
   });
 
   it('creates a zone in a hierarchy that lacks zonectl\'s own levels (an up killed inside ensureProject)', async () => {
