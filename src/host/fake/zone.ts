@@ -1,8 +1,9 @@
 // An in-memory ZoneDriver for reconcile tests: it keeps what the real one would leave on the
-// host (a supervisor record per started zone, and its network namespace, which lives as long as
-// the start that made it or the supervisor), so that status() and observe() read it back; it records every call in order, can be made
-// to fail on a given zone and call, and offers the drift a person could cause by hand (a
-// zone's process dying, a record left without its process).
+// host (a supervisor record per started zone, and its network namespace, which lives as long
+// as the start that made it, then as its supervisor), so that status() and observe() read it
+// back; it records every call in order, can be made to fail on a given zone and call, and
+// offers the drift a person could cause by hand (a zone's process dying, a record left
+// without its process).
 
 import type { Zone } from '../../model/types.js';
 import type { ExecOptions, ExecResult, LogOptions, PreparedNetns, StartedZone, ZoneDriver, ZoneReconfiguration, ZoneStartOptions, ZoneStatus } from '../zone/driver.js';
