@@ -23,14 +23,14 @@ struct zone_fds {
   int log;     /* the command's stdout and stderr */
   int userns;  /* privileges.userns: the namespace to enter last; -1 = none */
   int join;    /* 1: move itself into the spec's cgroups first; 0: clone() put it there */
-  int go;      /* start --go: 'n' from zonectl once the network namespace is pinned, 'g' before the command runs; -1 = none */
+  int go;      /* start --go: 'g' from zonectl before the command runs; -1 = none */
   int init;    /* zonectl-init to become once the command is forked (init.h); -1 = none */
 };
 
-/* Join the zone's cgroups (fds->join) and namespaces, assemble the root (the network namespace
- * is entered, after zonectl's 'n' with fds->go, just before /sys is mounted), make the cgroup
- * namespace, then (fds->userns >= 0) enter the user namespace; wait for the go; fork the main
- * process and become its init. Each fd is closed once used. */
+/* Join the zone's cgroups (fds->join) and namespaces (the network namespace is the
+ * supervisor's, inherited), assemble the root, make the cgroup namespace, then
+ * (fds->userns >= 0) enter the user namespace; wait for the go; fork the main process and
+ * become its init. Each fd is closed once used. */
 void zone_main(const struct spec *s, const struct zone_fds *fds) __attribute__((noreturn));
 
 /* Move the calling process into the cgroup of every cgroup.procs file of the NULL-terminated
