@@ -86,6 +86,25 @@ export class NativeZoneDriver implements ZoneDriver {
   }
 
   async start(project: string, zone: Zone, opts: ZoneStartOptions = {}): Promise<StartedZone> {
+    // The namespace's descriptor is this start's to close, whatever happens: once the helper
+    // has it and the caller is done plumbing it through its path (a leaked one would keep the
+    // namespace, and the veths plumbed into it, for as long as this process lives).
+    const netns = opts.netns ?? this.prepareNetwork(project, zone.name);
+    netns.catch(() => {}); // its failure is reported where it is awaited (below, or the caller's ready)
+    const ready = opts.ready;
+    ready?.catch(() => {}); // its failure is the caller's to report (start rejects with it only when called off)
+    try {
+      return await this.begin(project, zone, opts.cgroupProcs, netns, ready, opts.log);
+    } finally {
+      const made = await netns.catch(() => null);
+      if (made !== null) {
+        await ready?.catch(() => {});
+        closeSync(made.fd);
+      }
+    }
+  }
+
+  private async begin(project: string, zone: Zone, cgroupProcs: ZoneStartOptions['cgroupProcs'], netns: Promise<PreparedNetns>, ready: Promise<void> | undefined, logOpts: ZoneStartOptions['log']): Promise<StartedZone> {
     const p = this.paths;
     const name = zone.name;
     const rec = await readRecord(p.record(project, name));
@@ -110,37 +129,25 @@ export class NativeZoneDriver implements ZoneDriver {
     }
     const userns = zone.privileges.userns;
     const layer = p.layer(project, name, zone.root, digest, userns);
-    const log = opts.log ?? this.log;
+    const log = logOpts ?? this.log;
     // on /run; the zone's directory on LIB and its layer are the helper's to make (on the disk,
     // each new directory costs an inode: not on this busy thread)
     mkdirSync(p.rootfs(project, name), { recursive: true, mode: 0o700 });
     const ids = userns ? { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE } : undefined;
-    // the caller makes the zone's cgroup and its network namespace meanwhile; the namespace's
-    // descriptor is closed here, once the helper has it and the caller is done plumbing it
-    const ready = opts.ready;
-    ready?.catch(() => {}); // its failure is the caller's to report (start rejects with it only when called off)
-    const [procs, made] = await Promise.allSettled([opts.cgroupProcs, opts.netns ?? this.prepareNetwork(project, name)]);
-    try {
-      if (procs.status === 'rejected') throw procs.reason;
-      if (made.status === 'rejected') throw made.reason;
-      return await this.run(project, zone, made.value.fd, {
-        project, zone, lower,
-        rootfs: p.rootfs(project, name),
-        upper: layer.upper,
-        work: layer.work,
-        stateDir: p.zoneRun(project, name),
-        logPath: p.log(project, name),
-        logMaxBytes: log.maxBytes,
-        logMaxFiles: log.maxFiles,
-        cgroupProcs: procs.value ?? [],
-        ...(ids === undefined ? {} : { userns: ids }),
-      }, ready);
-    } finally {
-      if (made.status === 'fulfilled') {
-        await ready?.catch(() => {}); // the caller may still be plumbing it through its path
-        closeSync(made.value.fd);
-      }
-    }
+    // the caller makes the zone's cgroup and its network namespace meanwhile
+    const [procs, made] = await Promise.all([cgroupProcs, netns]);
+    return this.run(project, zone, made.fd, {
+      project, zone, lower,
+      rootfs: p.rootfs(project, name),
+      upper: layer.upper,
+      work: layer.work,
+      stateDir: p.zoneRun(project, name),
+      logPath: p.log(project, name),
+      logMaxBytes: log.maxBytes,
+      logMaxFiles: log.maxFiles,
+      cgroupProcs: procs ?? [],
+      ...(ids === undefined ? {} : { userns: ids }),
+    }, ready);
   }
 
   /** The helper's start of a zone whose cgroup and network namespace (`netns`, a descriptor) are there. */
