@@ -39,6 +39,8 @@ interface PsRow {
 describeRoot('lifecycle through the CLI (root, real kernel)', () => {
   let dir = '';
   let subnet = '';
+  /** A second segment's subnet, for the tests that need two. */
+  let subnet2 = '';
   /** Every host pid seen belonging to the project (zone inits, supervisors): none may outlive the suite. */
   const seen = new Map<number, string>();
 
@@ -94,7 +96,10 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     const routes = (await createNetDriver().hostRoutes()).map((r) => parseCidr(r) as Cidr).filter((r) => r.prefix > 0);
     const free = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `10.213.${200 + i}.0/24`).filter((s) => !routes.some((r) => overlaps(r, parseCidr(s) as Cidr)));
     if (free.length === 0) throw new Error('every /24 of 10.213.200.0/21 is routed on this host; refusing to run');
-    subnet = free[randomInt(free.length)]!;
+    if (free.length < 2) throw new Error('fewer than two /24s of 10.213.200.0/21 are free on this host; refusing to run');
+    const pick = randomInt(free.length);
+    subnet = free[pick]!;
+    subnet2 = free[(pick + 1) % free.length]!;
     dir = mkdtempSync(join(tmpdir(), 'zonectl-lc-'));
   });
 
@@ -199,6 +204,27 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
       }
     }
     expect(restarted, 'the zone was restarted under its new policy').toBeDefined();
+    expect(await planExit()).toBe(0);
+  });
+
+  it('a zone joins a second segment and leaves it again in place: same pid, its interfaces read back from inside', async () => {
+    const back = `  back: { subnet: ${subnet2} }\n`;
+    const links = async (): Promise<string[]> =>
+      (await ok(['exec', 'web', '--', 'cat', '/proc/net/dev'])).stdout.split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean).sort();
+    files(zone('web'), back);
+    await ok(['up']);
+    const before = await ps();
+    expect(await links()).toEqual(['lan', 'lo']);
+    files(zone('web').replace('networks: [lan]', 'networks: [lan, back]'), back);
+    const plan = JSON.parse((await ok(['plan', '--json'])).stdout) as { actions: { kind: string; id: string }[] };
+    expect(plan.actions.map((x) => `${x.kind} ${x.id}`)).toEqual(['update zone.web']);
+    await ok(['up']);
+    expect((await ps()).web!.pid).toBe(before.web!.pid);
+    expect(await links()).toEqual(['back', 'lan', 'lo']);
+    files(zone('web'), back);
+    await ok(['up']);
+    expect((await ps()).web!.pid).toBe(before.web!.pid);
+    expect(await links()).toEqual(['lan', 'lo']);
     expect(await planExit()).toBe(0);
   });
 
