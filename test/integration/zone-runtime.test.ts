@@ -437,6 +437,15 @@ describeRoot('zone runtime (real kernel)', () => {
     expect((await sh('fds', 'ls /proc/self/fd')).stdout.trim().split('\n')).toEqual(['0', '1', '2', '3']);
   });
 
+  it('marks the project\'s directory of zone layers TOPDIR on ext2/3/4 (each zone\'s layer in a block group of its own)', async () => {
+    await start(zone('topdir'));
+    const zones = dirname(driver.paths.zoneLib(project, 'topdir'));
+    // f_type of statfs: ext2, ext3 and ext4 share 0xEF53; other filesystems have no such flag
+    const ext = execFileSync('stat', ['-f', '-c', '%t', zones], { encoding: 'utf8' }).trim() === 'ef53';
+    if (!ext) console.warn(`${zones} is not on ext2/3/4: its TOPDIR flag is not checked`);
+    else expect(execFileSync('lsattr', ['-d', zones], { encoding: 'utf8' }).split(' ')[0]).toContain('T');
+  });
+
   it('gives the zone its own network namespace with loopback up, held by its supervisor and by no mount', async () => {
     const z = await start(zone('net'));
     const st = await driver.status(project, 'net');
