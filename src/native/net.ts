@@ -129,9 +129,10 @@ function errnoNumber(code: string): number {
 }
 
 /**
- * Run `ops` in order inside the network namespace at `netns` (/proc/PID/ns/net, a descriptor's
- * /proc/self/fd/N, or any nsfs file; null: the host's), stopping at the first failure, which rejects with a
- * SysError naming the step and its object (`create veth znv1a2b3c4d5e: EEXIST`).
+ * Run `ops` in order inside the network namespace at `netns` (/proc/PID/ns/net, a
+ * descriptor's /proc/self/fd/N, or any nsfs file; null: the host's), stopping at the first
+ * failure, which rejects with a SysError naming the step and its object (`create veth
+ * znv1a2b3c4d5e: EEXIST`).
  */
 export async function netExec(netns: string | null, ops: NetOp[]): Promise<NetResult[]> {
   const raw = ops.map((o) => (o.tolerate === undefined ? o : { ...o, tolerate: o.tolerate.map(errnoNumber) }));

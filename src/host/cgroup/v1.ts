@@ -117,7 +117,7 @@ export class CgroupV1Driver implements CgroupDriver {
         if (cloned) await this.ensureCloning(dirname(dir));
         const made = await this.deps.fs.mkdir(dir);
         if (!made) old.add(level);
-        if (made && cloned && level.split('/').length === 2) this.cloning.add(dir); // a project: the flag came with it
+        if (made && cloned) this.cloning.add(dir); // the flag came with it
         if (h === this.mounts.cpuset && !(made && cloned)) await this.inheritCpuset(dir, made);
       }
     }

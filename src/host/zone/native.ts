@@ -334,10 +334,10 @@ async function statusOf(rec: SupervisorRecord | null): Promise<ZoneStatus> {
     // the supervisor is gone: its zone went with it; what it last recorded is all there is
     return { state: 'exited', exitCode: rec.state === 'exited' ? exitCode : null, restarts: rec.restarts, error: rec.error };
   }
+  if (rec.state === 'exited') return { state: 'exited', exitCode, restarts: rec.restarts, error: rec.error };
   const netns = supervisorNetns(rec.supervisorPid);
   if (rec.state === 'running' && (await isSameProcess(rec.initPid, rec.initStart))) {
     return { state: 'running', pid: rec.initPid, startedAt: new Date(rec.startedAt), restarts: rec.restarts, netns };
   }
-  if (rec.state === 'exited') return { state: 'exited', exitCode, restarts: rec.restarts, error: rec.error };
   return { state: 'restarting', exitCode, restarts: rec.restarts, netns };
 }
