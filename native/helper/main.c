@@ -1,13 +1,25 @@
 /* zonectl-helper: creates, supervises and enters zones for zonectl (see ../../src/host/zone/).
  *
- *   zonectl-helper start SPECFILE [--go]   (descriptor 3: the zone's network namespace)
- *       Prints "ok INIT_PID STARTED_AT_MS" once the zone's command was exec'd, or
- *       "error ERRNO OP<TAB>DETAIL"; exits 0 or 1. The supervisor stays behind, detached, in
- *       the zone's network namespace: it holds the namespace for as long as it supervises
- *       the zone, across restarts (no mount pins it), and every run of the zone inherits it.
- *       --go: zonectl plumbs the namespace meanwhile, and writes the byte 'g' on stdin once it
- *       is plumbed and the limits written: only then does the command run. EOF instead: the
- *       start is called off, nothing stays behind.
+ *   zonectl-helper serve
+ *       Starts zones, one forked process each, on requests read from stdin, one a line, fields
+ *       separated by tabs:
+ *         start ID SPECFILE NETNS GO   start the zone of SPECFILE in the network namespace at
+ *                                      NETNS (a path: zonectl's /proc/PID/fd/N); GO 1: the
+ *                                      zone's command waits for `go`
+ *         go ID                        zonectl has plumbed the namespace and written the
+ *                                      limits: the command may run
+ *         cancel ID                    the start is called off: nothing of it stays behind
+ *       and answers each start with one line on stdout, "ID ok INIT_PID STARTED_AT_MS" once the
+ *       zone's command was exec'd or "ID error ERRNO OP<TAB>DETAIL". EOF on stdin calls off
+ *       the starts still waiting for `go`; it exits once every start has answered. The
+ *       supervisor of each zone stays behind, detached, in the zone's network namespace: it
+ *       holds the namespace for as long as it supervises the zone, across restarts (no mount
+ *       pins it), and every run of the zone inherits it.
+ *       One process for all the starts of a zonectl run, rather than one exec of this program
+ *       a zone: an exec of a static glibc program runs glibc's start-up, whose dozens of CPUID
+ *       instructions each trap to the hypervisor in a VM (~4 us each here: 0.3 ms a zone).
+ *   zonectl-helper hostname INIT_PID NAME
+ *       Sets the running zone's hostname; prints "ok" or "error ERRNO OP<TAB>DETAIL".
  *   zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]
  *       Runs CMD inside the running zone; exits with its status.
  */
@@ -18,8 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -27,11 +43,11 @@
 #include "spec.h"
 #include "supervise.h"
 
-/* zonectl's descriptor of the zone's network namespace (`start`) */
-enum { NETNS_FD = 3 };
+/* `serve`: the request a start's report answers, printed before it ("ID "); NULL otherwise */
+static const char *report_id;
 
 static int usage(void) {
-  dprintf(2, "usage: zonectl-helper start SPECFILE [--go]\n"
+  dprintf(2, "usage: zonectl-helper serve\n"
              "       zonectl-helper hostname INIT_PID NAME\n"
              "       zonectl-helper exec SPECFILE INIT_PID [--tty] -- CMD [ARG...]\n");
   return 2;
@@ -42,7 +58,7 @@ static void print_error(const struct zerr *z) {
   snprintf(detail, sizeof detail, "%s", z->detail);
   for (char *p = detail; *p; p++)
     if (*p == '\n' || *p == '\t') *p = ' ';
-  printf("error %d %s\t%s\n", z->err, z->op, detail);
+  printf("%s%serror %d %s\t%s\n", report_id ? report_id : "", report_id ? " " : "", z->err, z->op, detail);
 }
 
 static int load(const char *path, struct spec *s, struct zerr *z) {
@@ -126,7 +142,10 @@ static int make_layer(const struct spec *s, struct zerr *z) {
   return 0;
 }
 
-static int start(const char *path, int go) {
+/* One zone's start, in a process of its own (forked by serve): enters the network namespace at
+ * `netns`, forks the zone's supervisor and reports its readiness on stdout. `go_fd`: the pipe
+ * on which zonectl writes 'g' once the command may run (EOF: called off), or -1. */
+static int start(const char *path, const char *netns, int go_fd) {
   struct spec s;
   struct zerr z = {0};
   if (load(path, &s, &z) < 0 || make_layer(&s, &z) < 0) {
@@ -134,22 +153,16 @@ static int start(const char *path, int go) {
     return 1;
   }
   /* into zonectl's namespace before the fork: the supervisor and every run of the zone are in it */
-  if (setns(NETNS_FD, CLONE_NEWNET) < 0) {
-    zerr_set(&z, "setns", "descriptor %d (the zone's network namespace)", NETNS_FD);
+  int ns = open(netns, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns(ns, CLONE_NEWNET) < 0) {
+    zerr_set(&z, ns < 0 ? "open" : "setns", "%s (the zone's network namespace)", netns);
     print_error(&z);
     return 1;
   }
-  close(NETNS_FD);
+  close(ns);
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) {
     zerr_set(&z, "pipe2", "start");
-    print_error(&z);
-    return 1;
-  }
-  /* stdin becomes /dev/null in the supervisor: the go pipe is kept under another number */
-  int go_fd = go ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
-  if (go && go_fd < 0) {
-    zerr_set(&z, "fcntl", "F_DUPFD_CLOEXEC stdin");
     print_error(&z);
     return 1;
   }
@@ -177,7 +190,7 @@ static int start(const char *path, int go) {
   struct msg m;
   int r = msg_recv(p[0], &m);
   if (r == 1 && m.type == MSG_READY) {
-    printf("ok %d %lld\n", m.pid, m.started_at);
+    printf("%s ok %d %lld\n", report_id, m.pid, m.started_at);
     return 0;
   }
   if (r == 1 && m.type == MSG_ERROR) {
@@ -187,6 +200,203 @@ static int start(const char *path, int go) {
     print_error(&z);
   }
   return 1;
+}
+
+/* serve's command line and environment, in place (main): name_start overwrites them */
+static char **args;
+static int nargs;
+
+/* What `ps` shows of this process and of the supervisor it forks: "zonectl-helper start SPECFILE",
+ * as when each start was an exec of its own, not serve's command line. Written over the
+ * arguments, and past them over the environment strings (which no start reads) when it is
+ * longer: the kernel then reads the command line up to its NUL (setproctitle's convention).
+ * prctl(PR_SET_MM) would need CAP_SYS_RESOURCE. */
+static void name_start(const char *spec) {
+  char *start = args[0], *end = args[nargs - 1] + strlen(args[nargs - 1]) + 1; /* the argument area */
+  char *limit = end;
+  extern char **environ;
+  for (char **e = environ; *e && *e == limit; e++) limit = *e + strlen(*e) + 1; /* and the environment's */
+  char title[4200];
+  int n = snprintf(title, sizeof title, "zonectl-helper start %s", spec);
+  if (n < 0 || n >= limit - start) return; /* a title cut short would name the wrong zone */
+  char *stop = start + n < end ? end : limit; /* within the arguments: the environment stays */
+  if (stop != end) clearenv();                  /* its strings are overwritten */
+  memset(start, 0, (size_t)(stop - start));
+  memcpy(start, title, (size_t)n);
+}
+
+/* A start request that has not answered yet. */
+struct job {
+  char id[32];
+  pid_t pid;
+  int go; /* our end of its go pipe, or -1 once written or closed */
+};
+
+static struct job *jobs;
+static size_t njobs, jobs_cap;
+
+static struct job *job_by_id(const char *id) {
+  for (size_t i = 0; i < njobs; i++)
+    if (!strcmp(jobs[i].id, id)) return &jobs[i];
+  return NULL;
+}
+
+static void close_go(struct job *j) {
+  if (j->go >= 0) close(j->go);
+  j->go = -1;
+}
+
+/* An answer of serve's own for request `id` (one write: answers never interleave). */
+static void answer_error(const char *id, int err, const char *op, const char *detail) {
+  printf("%s error %d %s\t%s\n", id, err, op, detail);
+  fflush(stdout);
+}
+
+static void serve_start(char *id, char *spec, char *netns, char *go, const sigset_t *mask) {
+  if (strlen(id) >= sizeof jobs->id || job_by_id(id) || (strcmp(go, "0") && strcmp(go, "1"))) {
+    answer_error(id, EINVAL, "serve", "a bad or repeated start request");
+    return;
+  }
+  if (njobs == jobs_cap) {
+    size_t cap = jobs_cap ? 2 * jobs_cap : 64;
+    struct job *j = realloc(jobs, cap * sizeof *j);
+    if (!j) {
+      answer_error(id, ENOMEM, "serve", "start");
+      return;
+    }
+    jobs = j;
+    jobs_cap = cap;
+  }
+  int p[2] = {-1, -1};
+  if (*go == '1' && pipe2(p, O_CLOEXEC) < 0) {
+    answer_error(id, errno, "pipe2", "start");
+    return;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    if (p[0] >= 0) {
+      close(p[0]);
+      close(p[1]);
+    }
+    answer_error(id, e, "fork", "start");
+    return;
+  }
+  if (pid == 0) {
+    /* Only its own go pipe, as descriptor 3: the supervisor lives on, and another start's pipe
+     * held here would keep that start from ever reading EOF. */
+    int go_fd = -1;
+    if (p[0] >= 0) {
+      if (dup3(p[0], 3, O_CLOEXEC) < 0) _exit(1);
+      go_fd = 3;
+    }
+    close_range(go_fd < 0 ? 3 : 4, ~0U, 0);
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    name_start(spec);
+    report_id = id;
+    exit(start(spec, netns, go_fd));
+  }
+  if (p[0] >= 0) close(p[0]);
+  struct job *j = &jobs[njobs++];
+  snprintf(j->id, sizeof j->id, "%s", id);
+  j->pid = pid;
+  j->go = p[1];
+}
+
+/* One request line, its fields split at tabs in place. */
+static void serve_request(char *line, const sigset_t *mask) {
+  char *f[6];
+  int n = 0;
+  for (char *p = line; n < 6; n++) {
+    f[n] = p;
+    p = strchr(p, '\t');
+    if (!p) {
+      n++;
+      break;
+    }
+    *p++ = '\0';
+  }
+  if (n == 5 && !strcmp(f[0], "start")) {
+    serve_start(f[1], f[2], f[3], f[4], mask);
+  } else if (n == 2 && (!strcmp(f[0], "go") || !strcmp(f[0], "cancel"))) {
+    struct job *j = job_by_id(f[1]);
+    if (j && j->go >= 0 && f[0][0] == 'g' && write(j->go, "g", 1) < 0) {
+      /* EPIPE: the start failed already, and answers so */
+    }
+    if (j) close_go(j);
+  } else {
+    dprintf(2, "zonectl-helper serve: a bad request ignored: %s\n", f[0]);
+  }
+}
+
+/* Reaps the start processes that have exited; one that died without its answer gets one. */
+static void reap(void) {
+  int st;
+  pid_t pid;
+  while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    for (size_t i = 0; i < njobs; i++) {
+      if (jobs[i].pid != pid) continue;
+      close_go(&jobs[i]);
+      if (!WIFEXITED(st) || WEXITSTATUS(st) > 1) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "its start process ended without an answer (wait status %d)", st);
+        answer_error(jobs[i].id, EPIPE, "start", detail);
+      }
+      jobs[i] = jobs[--njobs];
+      break;
+    }
+  }
+}
+
+static int serve(void) {
+  sigset_t chld, old;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &chld, &old) < 0) return 1;
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) {
+    dprintf(2, "zonectl-helper serve: signalfd: %s\n", strerror(errno));
+    return 1;
+  }
+  char buf[16384];
+  size_t len = 0;
+  int eof = 0;
+  while (!eof || njobs > 0) {
+    struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+    if (poll(p, eof ? 1 : 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      dprintf(2, "zonectl-helper serve: poll: %s\n", strerror(errno));
+      return 1;
+    }
+    if (p[0].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+      }
+      reap(); /* SIGCHLDs merge: reap() takes every child that has exited */
+    }
+    if (eof || !p[1].revents) continue;
+    ssize_t r = read(0, buf + len, sizeof buf - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      eof = 1; /* zonectl is done (or gone): whatever still waits for go is called off */
+      for (size_t i = 0; i < njobs; i++) close_go(&jobs[i]);
+      continue;
+    }
+    len += (size_t)r;
+    char *line = buf, *nl;
+    while ((nl = memchr(line, '\n', len - (size_t)(line - buf)))) {
+      *nl = '\0';
+      serve_request(line, &old);
+      line = nl + 1;
+    }
+    len -= (size_t)(line - buf);
+    memmove(buf, line, len);
+    if (len == sizeof buf) {
+      dprintf(2, "zonectl-helper serve: a request line longer than %zu bytes\n", sizeof buf);
+      return 1;
+    }
+  }
+  return 0;
 }
 
 static int exec_cmd(int argc, char **argv) {
@@ -229,8 +439,9 @@ static int hostname_cmd(const char *pidtext, const char *name) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 3 && !strcmp(argv[1], "start")) return start(argv[2], 0);
-  if (argc == 4 && !strcmp(argv[1], "start") && !strcmp(argv[3], "--go")) return start(argv[2], 1);
+  args = argv;
+  nargs = argc;
+  if (argc == 2 && !strcmp(argv[1], "serve")) return serve();
   if (argc == 4 && !strcmp(argv[1], "hostname")) return hostname_cmd(argv[2], argv[3]);
   if (argc >= 2 && !strcmp(argv[1], "exec")) return exec_cmd(argc, argv);
   return usage();

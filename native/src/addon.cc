@@ -191,14 +191,14 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
       [](Napi::Env env, const int&) { return env.Undefined(); });
 }
 
-// run(path, argv, stdio, input, pass): { stdin, done } — starts `path` and collects it, both on a
-// thread of its own: posix_spawn (no fork of Node; its vfork waits for the child's exec, which
-// must not stall the event loop) and then collect_. stdio: three of 'inherit' | 'null' |
+// run(path, argv, stdio, input, onStdout): { stdin, done } — starts `path` and collects it, both
+// on a thread of its own: posix_spawn (no fork of Node; its vfork waits for the child's exec,
+// which must not stall the event loop) and then collect_. stdio: three of 'inherit' | 'null' |
 // 'pipe'. A piped stdin is fed `input` (a Buffer) by the thread, or without one returned as
 // `stdin` (our write end, ours to close); -1 otherwise. `done`: a Promise of {code, stdout,
 // stderr} (Buffers) once the child has exited and closed its pipes; it rejects with a SysError
-// when the child cannot be started. `pass` (optional): descriptors of ours the child gets as 3,
-// 4...; they stay ours.
+// when the child cannot be started. `onStdout` (optional): called with each chunk of a piped
+// stdout as it is read (`done`'s stdout is then empty).
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   struct Job {
@@ -206,7 +206,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Promise::Deferred deferred;
     std::string path;
     std::vector<std::string> argv;
-    std::vector<int> child = {-1, -1, -1};  // the child's 0, 1, 2... (our 0-2 for inherit, `pass`)
+    std::vector<int> child = {-1, -1, -1};  // the child's 0, 1, 2 (our 0-2 for inherit)
     bool close_child[3] = {false, false, false};
     int feed = -1, out = -1, err = -1;  // our ends the thread reads and writes
     std::string input;
@@ -221,20 +221,6 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   bool feeding = info.Length() > 3 && info[3].IsBuffer();
-  if (info.Length() > 4 && !info[4].IsUndefined()) {
-    if (!info[4].IsArray()) {
-      Napi::TypeError::New(env, "pass must be an array of descriptors").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Napi::Array pass = info[4].As<Napi::Array>();
-    for (uint32_t i = 0; i < pass.Length(); i++) {
-      if (!pass.Get(i).IsNumber() || pass.Get(i).As<Napi::Number>().Int32Value() < 3) {
-        Napi::TypeError::New(env, "pass must be an array of descriptors above 2").ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      job->child.push_back(pass.Get(i).As<Napi::Number>().Int32Value());
-    }
-  }
   if (feeding) {
     auto b = info[3].As<Napi::Buffer<char>>();
     job->input.assign(b.Data(), b.Length());
@@ -273,18 +259,28 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     job->close_child[i] = true;
   }
   Napi::Promise promise = job->deferred.Promise();
-  // keeps the event loop alive until the thread has called back
-  auto tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "zonectl.run", 0, 1);
+  // keeps the event loop alive until the thread has called back; calls onStdout with each chunk
+  bool streaming = info.Length() > 4 && info[4].IsFunction();
+  Napi::Function onOut = streaming ? info[4].As<Napi::Function>() : Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
+  auto tsfn = Napi::ThreadSafeFunction::New(env, onOut, "zonectl.run", 0, 1);
   // its own thread (a helper waits there for zonectl's go), started off the main thread
   Job* j = job.release();
-  Starter::Post([tsfn, j]() mutable {
-    std::thread([tsfn, j]() mutable {
+  Starter::Post([tsfn, j, streaming]() mutable {
+    std::thread([tsfn, j, streaming]() mutable {
       Spawned s;
       int rc = spawn_(j->path, j->argv, j->child, s, j->error);
       for (int i = 0; i < 3; i++)
         if (j->close_child[i]) ::close(j->child[i]);
       if (rc == 0) {
-        collect_(s.pidfd, j->feed, j->input, j->out, j->err, j->result, j->error);
+        std::function<void(const char*, size_t)> on_out;
+        if (streaming)
+          on_out = [&tsfn](const char* data, size_t len) {
+            tsfn.BlockingCall(new std::string(data, len), [](Napi::Env env, Napi::Function fn, std::string* chunk) {
+              fn.Call({Napi::Buffer<char>::Copy(env, chunk->data(), chunk->size())});
+              delete chunk;
+            });
+          };
+        collect_(s.pidfd, j->feed, j->input, j->out, j->err, j->result, j->error, on_out);
         ::close(s.pidfd);
       } else {
         for (int fd : {j->feed, j->out, j->err})

@@ -100,7 +100,8 @@ int pidfd_reap_(int pidfd, SysError& e) {
   return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 }
 
-int collect_(int pidfd, int in, const std::string& input, int out_fd, int err_fd, Collected& out, SysError& e) {
+int collect_(int pidfd, int in, const std::string& input, int out_fd, int err_fd, Collected& out, SysError& e,
+             const std::function<void(const char*, size_t)>& on_out) {
   UniqueFd fds[3] = {UniqueFd(in), UniqueFd(out_fd), UniqueFd(err_fd)};
   std::string* sink[3] = {nullptr, &out.out, &out.err};
   size_t written = 0;
@@ -139,7 +140,8 @@ int collect_(int pidfd, int in, const std::string& input, int out_fd, int err_fd
         if (w > 0 && (written += static_cast<size_t>(w)) == input.size()) fds[0].reset();
       } else {
         ssize_t r = ::read(fds[i].get(), buf, sizeof buf);
-        if (r > 0) sink[i]->append(buf, static_cast<size_t>(r));
+        if (r > 0 && i == 1 && on_out) on_out(buf, static_cast<size_t>(r));
+        else if (r > 0) sink[i]->append(buf, static_cast<size_t>(r));
         else if (r == 0 || (errno != EINTR && errno != EAGAIN)) fds[i].reset();
       }
     }

@@ -2,6 +2,7 @@
 // memory until the exec, so a large Node process starts a small helper in a fraction of what
 // child_process.spawn's fork costs, and no page tables are copied on the main thread.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,11 @@ struct Collected {
 
 // Until the child has exited and closed its stdout and stderr: writes `input` to `in` (then
 // closes it), reads `out_fd` and `err_fd` to their end (then closes them), and reaps the child.
-// Any fd may be -1 (not piped, or kept by the caller). Blocks: run it on a thread of its own,
-// never on libuv's pool, where a child that waits for the caller (start --go) would hold a
+// Any fd may be -1 (not piped, or kept by the caller). `on_out`, when given, is handed each
+// chunk read from `out_fd` as it comes (out.out stays empty). Blocks: run it on a thread of its
+// own, never on libuv's pool, where a child that waits for the caller (`serve`) would hold a
 // thread the caller needs.
-int collect_(int pidfd, int in, const std::string& input, int out_fd, int err_fd, Collected& out, SysError& e);
+int collect_(int pidfd, int in, const std::string& input, int out_fd, int err_fd, Collected& out, SysError& e,
+             const std::function<void(const char*, size_t)>& on_out = nullptr);
 
 }  // namespace zonectl

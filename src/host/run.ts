@@ -28,15 +28,15 @@ export interface ProgramRunOptions {
   input?: string;
   /** Keep its stdin open for send()/close(). */
   hold?: boolean;
-  /** Descriptors the program gets as 3, 4...; the caller keeps them open until `done`. */
-  pass?: readonly number[];
+  /** Each chunk of its stdout as it comes (`done`'s stdout is then empty). */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export function runProgram(path: string, args: readonly string[], opts: ProgramRunOptions = {}): ProgramRun {
   const piped = !opts.inherit;
   const stdinMode = opts.inherit ? 'inherit' : opts.input !== undefined || opts.hold ? 'pipe' : 'null';
   const input = opts.input === undefined ? undefined : Buffer.from(opts.input);
-  const child = startProcess(path, [path, ...args], [stdinMode, piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'], input, opts.pass);
+  const child = startProcess(path, [path, ...args], [stdinMode, piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'], input, opts.onStdout);
   // held (no input): stdin is ours for send() and close()
   let stdin = child.stdin;
   const closeStdin = (): void => {

@@ -93,7 +93,7 @@ export interface StartedProcess {
 }
 
 interface Addon {
-  run(path: string, argv: readonly string[], stdio: readonly StdioMode[], input: Buffer | undefined, pass: readonly number[] | undefined): StartedProcess;
+  run(path: string, argv: readonly string[], stdio: readonly StdioMode[], input: Buffer | undefined, onStdout: ((chunk: Buffer) => void) | undefined): StartedProcess;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
@@ -145,11 +145,11 @@ async function callAsync<T>(f: (a: Addon) => Promise<T>): Promise<T> {
  * Start `path` and collect it, both on a native thread of its own: posix_spawn (no fork of this
  * process; its vfork waits for the child's exec off the event loop), then its input written
  * (`input`, to a piped stdin), its stdout and stderr read to their end, its exit reaped. The
- * child gets default signal dispositions, and no descriptor above 2 but `pass` (as 3, 4...:
- * they stay the caller's, open until the child has started).
+ * child gets default signal dispositions, and no descriptor above 2. `onStdout`: each chunk of
+ * a piped stdout as it comes, on this thread (`done`'s stdout is then empty).
  */
-export function startProcess(path: string, argv: readonly string[], stdio: readonly [StdioMode, StdioMode, StdioMode], input?: Buffer, pass?: readonly number[]): StartedProcess {
-  const started = call((a) => a.run(path, argv, stdio, input, pass));
+export function startProcess(path: string, argv: readonly string[], stdio: readonly [StdioMode, StdioMode, StdioMode], input?: Buffer, onStdout?: (chunk: Buffer) => void): StartedProcess {
+  const started = call((a) => a.run(path, argv, stdio, input, onStdout));
   return { stdin: started.stdin, done: started.done.catch((e: unknown) => Promise.reject(toSysError(e))) };
 }
 

@@ -613,6 +613,27 @@ describeRoot('zone runtime (real kernel)', () => {
     expect(zonectlMounts()).toEqual([]);
   });
 
+  it('a start called off is not held up by a start made after it by the same helper (it holds no other start\'s go pipe)', async () => {
+    const out = mkdtempSync(join(work, 'sides-'));
+    const sided = (name: string) => zone(name, {
+      command: ['/bin/sh', '-c', `echo ran > /out/${name}; exec sleep infinity`],
+      mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
+    });
+    const reason = new Error('called off by the test');
+    let callOff!: () => void;
+    const held = new Promise<void>((_, reject) => (callOff = () => reject(reason)));
+    const first = start(sided('side1'), { ready: held });
+    await waitFor('the first supervisor', async () => (existsSync(driver.paths.record(project, 'side1')) ? true : undefined));
+    // made while the first still waits: by the same serve process, forked after the first's go pipe was made
+    await start(sided('side2'), { ready: Promise.resolve() });
+    callOff();
+    await expect(first).rejects.toBe(reason);
+    expect(existsSync(join(out, 'side1'))).toBe(false);
+    expect(await driver.status(project, 'side1')).toEqual({ state: 'absent' });
+    expect(await waitFor('the second command', async () => (existsSync(join(out, 'side2')) ? readFileSync(join(out, 'side2'), 'utf8') : undefined))).toBe('ran\n');
+    await driver.stop(project, 'side2', 1000);
+  });
+
   it('reports a command that cannot be exec\'d, and leaves nothing behind', async () => {
     await expect(start(zone('enoent', { command: ['/no/such/command'] }))).rejects.toMatchObject({
       code: 'ENOENT',

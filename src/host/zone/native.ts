@@ -18,6 +18,7 @@ import { ensureImage } from './image.js';
 import { readLogs } from './logs.js';
 import { ZonePaths } from './paths.js';
 import { type SupervisorRecord, isSameProcess, readRecord } from './record.js';
+import { type HelperReservation, HelperServer } from './serve.js';
 import { type HelperSpecInput, encodeHelperSpec } from './spec.js';
 
 /** The mode of the files zonectl writes in a zone's run directory (files.ts: synchronously). */
@@ -77,11 +78,13 @@ export class NativeZoneDriver implements ZoneDriver {
   private readonly helper: string;
   private readonly log: { maxBytes: number; maxFiles: number };
   private readonly ids: IdRanges;
+  private readonly server: HelperServer;
 
   constructor(opts: NativeZoneDriverOptions = {}) {
     this.paths = opts.paths ?? new ZonePaths();
     this.ids = new IdRanges(this.paths.libDir);
     this.helper = opts.helper ?? HELPER_PATH;
+    this.server = new HelperServer(this.helper);
     this.log = opts.log ?? DEFAULT_LOG;
   }
 
@@ -93,9 +96,12 @@ export class NativeZoneDriver implements ZoneDriver {
     netns.catch(() => {}); // its failure is reported where it is awaited (below, or the caller's ready)
     const ready = opts.ready;
     ready?.catch(() => {}); // its failure is the caller's to report (start rejects with it only when called off)
+    // the helper's serve process, started now (if none runs): its exec overlaps with begin()'s work
+    const helper = this.server.reserve();
     try {
-      return await this.begin(project, zone, opts.cgroupProcs, netns, ready, opts.log);
+      return await this.begin(project, zone, opts.cgroupProcs, netns, ready, opts.log, helper);
     } finally {
+      helper.release();
       const made = await netns.catch(() => null);
       if (made !== null) {
         await ready?.catch(() => {});
@@ -104,7 +110,7 @@ export class NativeZoneDriver implements ZoneDriver {
     }
   }
 
-  private async begin(project: string, zone: Zone, cgroupProcs: ZoneStartOptions['cgroupProcs'], netns: Promise<PreparedNetns>, ready: Promise<void> | undefined, logOpts: ZoneStartOptions['log']): Promise<StartedZone> {
+  private async begin(project: string, zone: Zone, cgroupProcs: ZoneStartOptions['cgroupProcs'], netns: Promise<PreparedNetns>, ready: Promise<void> | undefined, logOpts: ZoneStartOptions['log'], helper: HelperReservation): Promise<StartedZone> {
     const p = this.paths;
     const name = zone.name;
     const rec = await readRecord(p.record(project, name));
@@ -136,7 +142,7 @@ export class NativeZoneDriver implements ZoneDriver {
     const ids = userns ? { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE } : undefined;
     // the caller makes the zone's cgroup and its network namespace meanwhile
     const [procs, made] = await Promise.all([cgroupProcs, netns]);
-    return this.run(project, zone, made.fd, {
+    return this.run(project, zone, made.fd, helper, {
       project, zone, lower,
       rootfs: p.rootfs(project, name),
       upper: layer.upper,
@@ -151,14 +157,14 @@ export class NativeZoneDriver implements ZoneDriver {
   }
 
   /** The helper's start of a zone whose cgroup and network namespace (`netns`, a descriptor) are there. */
-  private async run(project: string, zone: Zone, netns: number, helperSpec: HelperSpecInput, ready: Promise<void> | undefined): Promise<StartedZone> {
+  private async run(project: string, zone: Zone, netns: number, helper: HelperReservation, helperSpec: HelperSpecInput, ready: Promise<void> | undefined): Promise<StartedZone> {
     const name = zone.name;
     const specPath = this.paths.spec(project, name);
     writeFileAtomic(specPath, encodeHelperSpec(helperSpec), RUN_FILE);
     let out: ProgramOutput;
     try {
-      const run = runProgram(this.helper, ready ? ['start', specPath, '--go'] : ['start', specPath], { hold: ready !== undefined, pass: [netns] });
-      // 'g': the zone's command may run
+      const run = helper.start(specPath, `/proc/${process.pid}/fd/${netns}`, ready !== undefined);
+      // go: the zone's command may run
       if (ready) ready.then(() => run.send('g'), () => {}).finally(() => run.close());
       out = await run.done;
     } catch (e) {

@@ -112,11 +112,11 @@ describe('helper spec', () => {
     expect(r.stderr).toMatch(/EINVAL/);
   });
 
-  it('the helper start reports a bad spec on stdout, in the line the driver parses', () => {
+  it('the helper\'s serve answers a start of a bad spec on stdout, in the line the driver parses', () => {
     const file = join(dir, 'bad');
     writeFileSync(file, 'version\0' + '2\0');
-    const r = spawnSync(HELPER_PATH, ['start', file], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
-    expect(r.stdout).toBe('error 22 spec\texpected version 1 first\n');
+    const r = spawnSync(HELPER_PATH, ['serve'], { encoding: 'utf8', input: `start\t7\t${file}\t/proc/self/ns/net\t1\n` });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('7 error 22 spec\texpected version 1 first\n');
   });
 });
