@@ -291,6 +291,7 @@ static void serve_start(char *id, char *spec, char *netns, char *go, const sigse
       go_fd = 3;
     }
     close_range(go_fd < 0 ? 3 : 4, ~0U, 0);
+    signal(SIGPIPE, SIG_DFL); /* the supervisor's, as when it was exec'd */
     sigprocmask(SIG_SETMASK, mask, NULL);
     name_start(spec);
     report_id = id;
@@ -353,6 +354,9 @@ static int serve(void) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   if (sigprocmask(SIG_BLOCK, &chld, &old) < 0) return 1;
+  /* EPIPE, not death: a go for a start whose supervisor failed meanwhile, or answers for a
+   * zonectl that is gone, must not take the other starts down with this process */
+  signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) {
     dprintf(2, "zonectl-helper serve: signalfd: %s\n", strerror(errno));

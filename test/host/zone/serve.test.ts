@@ -1,6 +1,6 @@
 // HelperServer (src/host/zone/serve.ts) against a fake of the helper's `serve` written in sh,
 // and the real helper's `serve` protocol on bad input. No root needed.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,14 @@ describe('HelperServer', () => {
 
 describe("the helper's serve", () => {
   const serve = (input: string) => spawnSync(HELPER_PATH, ['serve'], { encoding: 'utf8', input });
+
+  it('outlives a reader that is gone (EPIPE, not SIGPIPE), and exits at EOF once its starts have', async () => {
+    const child = spawn(HELPER_PATH, ['serve'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    child.stdout.destroy(); // zonectl gone: every answer meets a pipe without a reader
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    child.stdin.end('start\t1\t/nonexistent/a\t/n\t0\n');
+    expect(await exited).toEqual([0, null]);
+  });
 
   it('answers each start by its id, a bad one included, ignores a bad request, and exits at EOF', () => {
     const r = serve(['start\t1\t/nonexistent/a\t/n\t0', 'start\t2\t/nonexistent/b\t/n\t2', 'bogus', 'start\t3\t/nonexistent/c\t/n\t1', ''].join('\n'));
