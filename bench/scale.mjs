@@ -2,7 +2,8 @@
 // Scale: N zones (sparse root, limits, sleep) on 2 segments, N = 10, 100, 1000: `up` wall time,
 // per-zone marginal cost between sizes, no-op `up` and `plan` at each size, `down` time; and the
 // same network plumbing done with iproute2 (one `ip -batch` on the host + one `ip -n NS -batch`
-// per zone) as the comparison, interleaved with zonectl at each size.
+// per zone) as the comparison, interleaved with zonectl at each size, and the sizes' rounds
+// interleaved with each other.
 // Targets (issue 9): 100 zones up ≤ 1 s, ≤ 5 ms marginal per zone, 1000 zones work; no-op up on
 // 100 zones ≤ 250 ms.
 // Usage: node bench/scale.mjs [SIZES=10,100,1000] [REPEATS]
@@ -104,63 +105,74 @@ const SETTLE_MS = 500;
 /**
  * Before each timed up: the kernel tears network namespaces down asynchronously (cleanup_net)
  * after a down returns, and that work would be billed to whatever runs next. Wait until no
- * veth of the previous phase is left (zonectl's of this project, the ip comparison's zbv*),
+ * veth of an earlier phase is left (zonectl's of any size's project, the ip comparison's zbv*),
  * then a little more for the rest of the namespaces' teardown.
  */
-function settle(project) {
+function settle() {
   const deadline = performance.now() + 120_000;
   for (;;) {
     const links = run('ip', ['-o', 'link', 'show'], { check: false }).stdout;
-    if (!links.includes(': zbv') && !links.includes(`alias zonectl/${project}/`)) break;
+    if (!links.includes(': zbv') && !links.includes('alias zonectl/zb-scale-')) break;
     if (performance.now() > deadline) throw new Error('settle: veths of the previous phase still there after 120 s');
     spawnSync('sleep', ['0.01']);
   }
   spawnSync('sleep', [String(SETTLE_MS / 1000)]);
 }
 
-export async function scaleAt(n, repeats, out) {
-  const project = `zb-scale-${n}`;
-  const dir = scaleProject(n, project);
-  const off = onCleanup(() => downProject(dir));
-  const ipb = ipBatch(n);
-  const offIp = onCleanup(() => ipb.clean());
-  // upCpu, ipCpu: the machine's CPU time (user, kernel) during each timed up
-  const r = { n, up: [], upCpu: [], down: [], noop: [], plan: [], ipUp: [], ipCpu: [], ipDown: [], error: null };
+export async function scaleRounds(plan, out) {
+  const sizes = plan.map(([n, repeats]) => {
+    const project = `zb-scale-${n}`;
+    const dir = scaleProject(n, project);
+    const ipb = ipBatch(n);
+    const offs = [onCleanup(() => downProject(dir)), onCleanup(() => ipb.clean())];
+    // upCpu, ipCpu: the machine's CPU time (user, kernel) during each timed up
+    const r = { n, up: [], upCpu: [], down: [], noop: [], plan: [], ipUp: [], ipCpu: [], ipDown: [], error: null };
+    return { n, repeats, dir, ipb, offs, r };
+  });
   try {
-    for (let k = 0; k < repeats; k++) {
-      console.log(`${n} zones, round ${k + 1}/${repeats}: zonectl up`);
-      settle(project);
-      const up = await timeCpu(() => zonectl(['-q', '-f', dir, 'up'], { timeout: 3_600_000 }));
-      r.up.push(up.ms);
-      r.upCpu.push(up);
-      const running = JSON.parse(zonectl(['-f', dir, 'ps', '--json']).stdout).filter((z) => z.state === 'running').length;
-      if (running !== n) throw new Error(`after up, ${running} of ${n} zones are running`);
-      console.log(`  up ${fmt(r.up.at(-1))} ms (${fmt(r.up.at(-1) / n, 2)} ms/zone); no-op up and plan`);
-      for (let j = 0; j < 3; j++) {
-        r.noop.push(zc(['-q', '-f', dir, 'up']));
-        r.plan.push(zc(['-f', dir, 'plan']));
+    for (let k = 0; sizes.some((z) => k < z.repeats); k++) {
+      for (const z of sizes) {
+        if (k >= z.repeats || z.r.error !== null) continue;
+        try {
+          await scaleRound(z, k);
+        } catch (e) {
+          z.r.error = e instanceof Error ? e.message.split('\n').slice(0, 3).join(' ') : String(e);
+          console.error(`${z.n} zones failed: ${z.r.error}`);
+          downProject(z.dir);
+          z.ipb.clean();
+        }
       }
-      console.log(`  no-op up ${fmt(stats(r.noop).median)} ms, plan ${fmt(stats(r.plan).median)} ms; down`);
-      r.down.push(zc(['-q', '-f', dir, 'down', '--volumes']));
-      console.log(`  down ${fmt(r.down.at(-1))} ms; ip -batch plumbing`);
-      settle(project);
-      const ip = ipb.up();
-      r.ipUp.push(ip.ms);
-      r.ipCpu.push(ip);
-      r.ipDown.push(ipb.down());
-      console.log(`  ip plumbing up ${fmt(r.ipUp.at(-1))} ms (${fmt(r.ipUp.at(-1) / n, 2)} ms/zone), down ${fmt(r.ipDown.at(-1))} ms`);
     }
-  } catch (e) {
-    r.error = e instanceof Error ? e.message.split('\n').slice(0, 3).join(' ') : String(e);
-    console.error(`${n} zones failed: ${r.error}`);
-    downProject(dir);
-    ipb.clean();
   } finally {
-    off();
-    offIp();
+    for (const z of sizes) for (const off of z.offs) off();
   }
-  out.push(r);
-  return r;
+  for (const z of sizes) out.push(z.r);
+  return out;
+}
+
+/** One round at one size: zonectl's up, no-op ups and plans, down; then the ip plumbing's up and down. */
+async function scaleRound({ n, repeats, dir, ipb, r }, k) {
+  console.log(`${n} zones, round ${k + 1}/${repeats}: zonectl up`);
+  settle();
+  const up = await timeCpu(() => zonectl(['-q', '-f', dir, 'up'], { timeout: 3_600_000 }));
+  r.up.push(up.ms);
+  r.upCpu.push(up);
+  const running = JSON.parse(zonectl(['-f', dir, 'ps', '--json']).stdout).filter((z) => z.state === 'running').length;
+  if (running !== n) throw new Error(`after up, ${running} of ${n} zones are running`);
+  console.log(`  up ${fmt(r.up.at(-1))} ms (${fmt(r.up.at(-1) / n, 2)} ms/zone); no-op up and plan`);
+  for (let j = 0; j < 3; j++) {
+    r.noop.push(zc(['-q', '-f', dir, 'up']));
+    r.plan.push(zc(['-f', dir, 'plan']));
+  }
+  console.log(`  no-op up ${fmt(stats(r.noop).median)} ms, plan ${fmt(stats(r.plan).median)} ms; down`);
+  r.down.push(zc(['-q', '-f', dir, 'down', '--volumes']));
+  console.log(`  down ${fmt(r.down.at(-1))} ms; ip -batch plumbing`);
+  settle();
+  const ip = ipb.up();
+  r.ipUp.push(ip.ms);
+  r.ipCpu.push(ip);
+  r.ipDown.push(ipb.down());
+  console.log(`  ip plumbing up ${fmt(r.ipUp.at(-1))} ms (${fmt(r.ipUp.at(-1) / n, 2)} ms/zone), down ${fmt(r.ipDown.at(-1))} ms`);
 }
 
 export function scaleMarkdown(results) {
@@ -211,7 +223,7 @@ if (isMain(import.meta.url)) {
     assertBlockFree();
     cleanNetnsDirLater();
     const results = [];
-    for (const n of sizes) await scaleAt(n, repeatsArg ? Number(repeatsArg) : n <= 10 ? 5 : n <= 100 ? 3 : 1, results);
+    await scaleRounds(sizes.map((n) => [n, repeatsArg ? Number(repeatsArg) : n <= 100 ? 5 : 1]), results);
     const r100 = results.find((r) => r.n === 100);
     const targets = r100
       ? `\n\nTargets at 100 zones: up ≤ 1000 ms: ${stats(r100.up).median <= 1000 ? 'met' : 'missed'} (${fmt(stats(r100.up).median)}); no-op up ≤ 250 ms: ${stats(r100.noop).median <= 250 ? 'met' : 'missed'} (${fmt(stats(r100.noop).median)}).`
@@ -219,7 +231,7 @@ if (isMain(import.meta.url)) {
     writeSection(
       'scale',
       `## Scale: N zones on 2 segments\n\n${factsMarkdown({ ...facts, 'load average at end': loadavg() })}\n\n` +
-        `Command: \`node bench/scale.mjs ${sizes.join(',')}${repeatsArg ? ` ${repeatsArg}` : ''}\`. Before each timed up (zonectl's and the ip comparison's), the kernel's teardown of the previous phase's namespaces is waited for (no veth left, then ${SETTLE_MS} ms): it runs after a down has returned and would be billed to the next up. Each zone: sparse root, \`/bin/sleep infinity\`, memory 32M, pids 16, cpus 0.1, on one of 2 segments (${SEGMENTS.map((s) => s.subnet).join(', ')}). ` +
+        `Command: \`node bench/scale.mjs ${sizes.join(',')}${repeatsArg ? ` ${repeatsArg}` : ''}\`. The sizes' rounds are interleaved (10, 100, 1000, 10, 100, ...: 5 rounds each up to 100 zones, 1 at 1,000), so that a drift of the host's speed weighs on every size alike. Before each timed up (zonectl's and the ip comparison's), the kernel's teardown of the previous phase's namespaces is waited for (no veth left, then ${SETTLE_MS} ms): it runs after a down has returned and would be billed to the next up. Each zone: sparse root, \`/bin/sleep infinity\`, memory 32M, pids 16, cpus 0.1, on one of 2 segments (${SEGMENTS.map((s) => s.subnet).join(', ')}). ` +
         'zonectl: `zonectl -q -f DIR up`, then 3 × (`up` again, `plan`), then `down --volumes`. ' +
         'iproute2 comparison, same plumbing without cgroups or processes: `ip -batch FILE` (2 bridges; per zone `netns add`, a veth with its peer born in the namespace, master, up), then per zone `ip -n NS -batch FILE` (address, eth0 up, lo up); down: one `ip -force -batch` (`netns del` each, bridges) and the wait until the kernel’s asynchronous namespace cleanup has removed the last veth.\n\n' +
         scaleMarkdown(results) +
