@@ -47,7 +47,8 @@ if (require.main !== module) {
   }
   const drained = () => [...used].every((name) => process[name].writableLength === 0);
 
-  open()
+  const registry = open();
+  registry
     .load('dist/cli/main.js')
     .main(process.argv.slice(2))
     .then((code) => {
@@ -55,6 +56,9 @@ if (require.main !== module) {
       // Once everything written is out, no natural end: that waits for V8's background jobs
       // (optimising compiles of code that will never run again: ~19 ms after a no-op up of 100
       // zones). Output still queued for a pipe (a large `ps --json`) ends naturally instead.
-      if (drained()) process.exit(code);
+      if (!drained()) return;
+      // A command that touched the host has the addon loaded: it ends without Node's teardown.
+      if (registry.loaded().includes('dist/native/index.js')) registry.load('dist/native/index.js').exitNow(code);
+      process.exit(code);
     });
 }

@@ -66,6 +66,15 @@ Napi::Value Throw(Napi::Env env, const SysError& e) {
   return env.Undefined();
 }
 
+// exitNow(code): ends the process at once (_exit), without Node's teardown: joining V8's and
+// libuv's threads, freeing the heap, the atexit handlers (OpenSSL's, ICU's), ~1.4 ms of a
+// command that has written everything and holds no state in memory worth saving.
+Napi::Value ExitNow(const Napi::CallbackInfo& info) {
+  int32_t code;
+  if (!ArgInt(info, 0, "code", code)) return info.Env().Undefined();
+  _exit(code);
+}
+
 // pidfdOpen(pid): number — a CLOEXEC pidfd; the caller closes it.
 Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   int32_t pid;
@@ -317,6 +326,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("mountTmpfs", Napi::Function::New(env, MountTmpfs));
   exports.Set("readText", Napi::Function::New(env, ReadText));
+  exports.Set("exitNow", Napi::Function::New(env, ExitNow));
   exports.Set("readTexts", Napi::Function::New(env, ReadTexts));
   exports.Set("tryFlock", Napi::Function::New(env, TryFlock));
   exports.Set("flock", Napi::Function::New(env, Flock));

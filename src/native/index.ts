@@ -103,6 +103,7 @@ interface Addon {
   readTexts(paths: string[]): Promise<(string | null)[]>;
   tryFlock(fd: number, shared: boolean): boolean;
   flock(fd: number, shared: boolean): Promise<void>;
+  exitNow(code: number): never;
 }
 
 let loaded: object | undefined;
@@ -123,6 +124,19 @@ export function addonExports(): object {
 
 function load(): Addon {
   return addonExports() as Addon; // the shape is fixed by native/src/addon.cc
+}
+
+/**
+ * Ends the process at once with `code` (`_exit`), after the 'exit' event, when the addon is
+ * loaded (a command that touched the host); false otherwise. Node's own exit joins V8's and
+ * libuv's threads and runs the atexit handlers (OpenSSL's, ICU's): ~1.4 ms that a command whose
+ * output is out and whose files are written does not need.
+ */
+export function exitNow(code: number): boolean {
+  if (loaded === undefined) return false;
+  process.exitCode = code;
+  process.emit('exit', code);
+  return (loaded as Addon).exitNow(code);
 }
 
 function call<T>(f: (a: Addon) => T): T {

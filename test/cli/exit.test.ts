@@ -1,6 +1,7 @@
-// The CLI ends with process.exit once its output is out (bin/zonectl.cjs): output still queued
-// for a pipe must not be cut. A `ps --json` of 1,000 zones was (~220 kB); `config --json` of a
-// project that size is ~800 kB, through a pipe, and no root is needed.
+// The CLI ends once its output is out (bin/zonectl.cjs: through the addon's exitNow after a
+// command that touched the host, process.exit otherwise): output still queued for a pipe must
+// not be cut. A `ps --json` of 1,000 zones was (~220 kB); `config --json` of a project that size
+// is ~800 kB, through a pipe, and no root is needed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,7 @@
 // The addon's surface (src/native): pidfds and the errors it throws. No root needed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { HELPER_PATH, SysError, errnoName, pidfdOpen, pidfdSendSignal, pidfdWait, sysErrorFromErrno } from '../../../src/native/index.js';
@@ -8,6 +9,15 @@ import { HELPER_PATH, SysError, errnoName, pidfdOpen, pidfdSendSignal, pidfdWait
 describe('native addon', () => {
   it('builds the helper executable beside the addon', () => {
     expect(existsSync(HELPER_PATH)).toBe(true);
+  });
+
+  it('exitNow ends the process at once with its code: nothing after it runs, no exit handler of Node', () => {
+    const addon = JSON.stringify(join(dirname(HELPER_PATH), 'zonectl_native.node'));
+    const script = `const m = { exports: {} }; process.dlopen(m, ${addon});
+      process.on('exit', () => process.stdout.write('exit handler\\n'));
+      process.stdout.write('before\\n'); m.exports.exitNow(7); process.stdout.write('after\\n');`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect([r.status, r.stdout]).toEqual([7, 'before\n']);
   });
 
   it('waits on a pidfd and signals through it', async () => {
