@@ -115,6 +115,12 @@ int link_add_veth(NlSocket& s, const std::string& name, const std::string& peer,
   NlRequest req(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
   req.header<ifinfomsg>()->ifi_family = AF_UNSPEC;
   req.put_str(IFLA_IFNAME, name);
+  // One queue each way, on both ends, made so: without these, veth allocates one per possible
+  // CPU and then, registered already, cuts each end down to one, and each cut waits for an
+  // expedited RCU grace period while holding rtnl_lock, which every other link, address and
+  // namespace being made waits for. The same single queue either way.
+  req.put_u32(IFLA_NUM_TX_QUEUES, 1);
+  req.put_u32(IFLA_NUM_RX_QUEUES, 1);
   size_t info = req.nest_begin(IFLA_LINKINFO);
   req.put_str(IFLA_INFO_KIND, "veth");
   size_t data = req.nest_begin(IFLA_INFO_DATA);
@@ -123,6 +129,8 @@ int link_add_veth(NlSocket& s, const std::string& name, const std::string& peer,
   peer_ifi.ifi_family = AF_UNSPEC;
   req.put_raw(&peer_ifi, sizeof peer_ifi);
   req.put_str(IFLA_IFNAME, peer);
+  req.put_u32(IFLA_NUM_TX_QUEUES, 1);
+  req.put_u32(IFLA_NUM_RX_QUEUES, 1);
   if (peer_netns_fd >= 0) req.put_s32(IFLA_NET_NS_FD, peer_netns_fd);
   if (!peer_mac.empty()) req.put(IFLA_ADDRESS, mac, sizeof mac);
   req.nest_end(peer_nest, false);

@@ -1,5 +1,6 @@
 // The addon's rtnetlink half: the anti-spoofing program's encoding (no privileges), and each
 // request against the real kernel inside throwaway network namespaces (root).
+import { execFileSync } from 'node:child_process';
 import { closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { antispoofProgram, IFF_UP, netExec, netnsMake, netSnapshot, type LinkInfo, type QdiscInfo } from '../../src/native/net.js';
@@ -93,6 +94,11 @@ describeRoot('rtnetlink requests (root, throwaway namespaces)', () => {
     expect(sb.routes.find((r) => r.prefix === 0 && r.table === 254)).toMatchObject({ gateway: '10.213.250.1', oif: front.index });
     // Forwarding inside a fresh namespace is off.
     expect(await netExec(b.path, [{ op: 'sysctl', path: '/proc/sys/net/ipv4/ip_forward' }])).toEqual(['0']);
+    // Both ends made with one queue each way (as many as there are possible CPUs otherwise,
+    // then cut to one: an expedited RCU grace period under rtnl_lock per end)
+    for (const [ns, name] of [[a.path, 'zntestv'], [b.path, 'front']] as const) {
+      expect(execFileSync('nsenter', [`--net=${ns}`, 'ip', '-d', '-o', 'link', 'show', name], { encoding: 'utf8' })).toMatch(/ numtxqueues 1 numrxqueues 1 /);
+    }
   });
 
   it('names the object and the kernel code on failure, and tolerates what it is told to', async () => {
