@@ -28,7 +28,7 @@ enum class Op {
   kLinkAddBridge, kLinkAddVeth, kLinkDel, kLinkSetUp, kLinkSetDown, kLinkSetMaster, kLinkSetNetns,
   kLinkSetName, kLinkSetMac, kLinkSetMtu, kLinkSetAlias, kAddrAdd, kAddrDel, kRouteReplaceDefault,
   kRouteDelDefault, kQdiscReplaceTbf, kQdiscDelRoot, kQdiscAddClsact, kFilterReplaceAntispoof,
-  kLinkDump, kAddrDump, kRouteDump, kQdiscDump, kSysctl,
+  kLinkDump, kAddrDump, kRouteDump, kQdiscDump, kSysctl, kEnter,
 };
 
 struct OpName {
@@ -46,7 +46,7 @@ constexpr OpName kOps[] = {
     {"qdisc_replace_tbf", Op::kQdiscReplaceTbf}, {"qdisc_del_root", Op::kQdiscDelRoot},
     {"qdisc_add_clsact", Op::kQdiscAddClsact}, {"filter_replace_antispoof", Op::kFilterReplaceAntispoof},
     {"link_dump", Op::kLinkDump}, {"addr_dump", Op::kAddrDump}, {"route_dump", Op::kRouteDump},
-    {"qdisc_dump", Op::kQdiscDump}, {"sysctl", Op::kSysctl},
+    {"qdisc_dump", Op::kQdiscDump}, {"sysctl", Op::kSysctl}, {"enter", Op::kEnter},
 };
 
 // One operation's arguments, read on the JS thread; only the fields its kind uses are set.
@@ -135,19 +135,41 @@ int run_one(NlSocket& s, const NetOp& o, NetResult& r, SysError& e) {
     case Op::kRouteDump: return route_dump(s, r.routes, e);
     case Op::kQdiscDump: return qdisc_dump(s, r.qdiscs, e);
     case Op::kSysctl: return write_or_read_sysctl(o, r, e);
+    case Op::kEnter: break;  // run_batch's own
   }
   errno = EINVAL;
   return e.set("netExec", "unknown operation");
 }
 
-// Runs in the calling thread's network namespace.
+bool has_enter(const std::vector<NetOp>& ops) {
+  return std::any_of(ops.begin(), ops.end(), [](const NetOp& o) { return o.op == Op::kEnter; });
+}
+
+// `enter`: moves this thread, and the batch's socket, into the namespace at `netns`, or back
+// into the one the batch began in (`home`, opened at the first enter) when it is empty.
+int enter(const std::string& netns, UniqueFd& home, NlSocket& s, SysError& e) {
+  if (!home.valid()) {
+    home.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!home.valid()) return e.set("open", "/proc/thread-self/ns/net");
+  }
+  UniqueFd ns;
+  if (!netns.empty() && open_netns(netns, ns, e) < 0) return -1;
+  if (setns(netns.empty() ? home.get() : ns.get(), CLONE_NEWNET) < 0)
+    return e.set("setns", netns.empty() ? "the batch's first namespace" : netns);
+  return s.open(e);  // a netlink socket speaks for the namespace it was made in
+}
+
+// Runs in the calling thread's network namespace; `enter` ops move the thread between
+// namespaces (run_in_netns gives such a batch a thread of its own).
 int run_batch(const std::vector<NetOp>& ops, std::vector<NetResult>& out, SysError& e) {
   NlSocket s;
   if (s.open(e) < 0) return -1;
+  UniqueFd home;
   out.resize(ops.size());
   for (size_t i = 0; i < ops.size(); i++) {
     SysError err;
-    if (run_one(s, ops[i], out[i], err) == 0) continue;
+    out[i].op = ops[i].op;
+    if ((ops[i].op == Op::kEnter ? enter(ops[i].netns, home, s, err) : run_one(s, ops[i], out[i], err)) == 0) continue;
     if (std::find(ops[i].tolerate.begin(), ops[i].tolerate.end(), err.err) != ops[i].tolerate.end()) {
       out[i].skipped = true;
       continue;
@@ -160,14 +182,14 @@ int run_batch(const std::vector<NetOp>& ops, std::vector<NetResult>& out, SysErr
 
 int run_in_netns(const std::string& netns, const std::vector<NetOp>& ops, std::vector<NetResult>& out,
                  SysError& e) {
-  if (netns.empty()) return run_batch(ops, out, e);
+  if (netns.empty() && !has_enter(ops)) return run_batch(ops, out, e);
   UniqueFd ns;
-  if (open_netns(netns, ns, e) < 0) return -1;
+  if (!netns.empty() && open_netns(netns, ns, e) < 0) return -1;
   int rc = 0;
   // A fresh thread per batch: it enters the namespace and ends, so no thread is ever returned
   // to a pool in the wrong namespace.
   std::thread t([&] {
-    if (setns(ns.get(), CLONE_NEWNET) < 0) {
+    if (ns.valid() && setns(ns.get(), CLONE_NEWNET) < 0) {
       rc = e.set("setns", netns);
       return;
     }

@@ -38,6 +38,12 @@ export type NetOp = (
   | { op: 'addr_dump' }
   | { op: 'route_dump' }
   | { op: 'qdisc_dump' }
+  /**
+   * Moves the rest of the batch into the namespace at `netns` (null: back into the batch's
+   * first one): one thread runs both ends of a veth pair's plumbing, with no round trip
+   * through this thread between them.
+   */
+  | { op: 'enter'; netns: string | null }
   /** Read (and first write, when `value` is given) a file under /proc/sys/net/. */
   | { op: 'sysctl'; path: string; value?: string }
 ) & {

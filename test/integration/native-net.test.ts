@@ -101,6 +101,33 @@ describeRoot('rtnetlink requests (root, throwaway namespaces)', () => {
     }
   });
 
+  it('moves a batch between namespaces with enter (null: back into its first one), on a thread of its own', async () => {
+    const a = await throwawayNetns();
+    const b = await throwawayNetns();
+    const out = await netExec(a.path, [
+      { op: 'link_add_veth', name: 'zntestv', peer: 'zntestp', peerNetns: b.path },
+      { op: 'enter', netns: b.path },
+      { op: 'addr_add', name: 'zntestp', address: '10.213.251.2', prefix: 24 },
+      { op: 'link_set_up', name: 'zntestp' },
+      { op: 'enter', netns: null },
+      { op: 'link_set_up', name: 'zntestv' },
+    ]);
+    expect(out).toEqual([null, null, null, null, null, null]);
+    const [sa, sb] = [await netSnapshot(a.path), await netSnapshot(b.path)];
+    expect(byName(sa.links, 'zntestv').flags & IFF_UP).toBe(IFF_UP);
+    const p = byName(sb.links, 'zntestp');
+    expect(p.flags & IFF_UP).toBe(IFF_UP);
+    expect(sb.addrs).toContainEqual({ index: p.index, address: '10.213.251.2', prefix: 24 });
+    // a failure after an enter is that namespace's object's
+    await expect(netExec(a.path, [{ op: 'enter', netns: b.path }, { op: 'link_set_up', name: 'zntestv' }])).rejects.toMatchObject({ code: 'ENODEV', ifname: 'zntestv' });
+    // from the host too: no pool thread is left in another namespace
+    await netExec(null, [{ op: 'enter', netns: b.path }, { op: 'link_dump' }]);
+    for (let i = 0; i < 8; i++) {
+      const links = (await netExec(null, [{ op: 'link_dump' }]))[0] as LinkInfo[];
+      expect(links.map((l) => l.name)).not.toContain('zntestp');
+    }
+  });
+
   it('names the object and the kernel code on failure, and tolerates what it is told to', async () => {
     const a = await throwawayNetns();
     await netExec(a.path, [{ op: 'link_add_bridge', name: 'zntestbr' }]);

@@ -243,8 +243,7 @@ export class KernelNetDriver implements NetDriver {
       { op: 'filter_replace_antispoof', name: hv, mac: att.mac, address: att.address, confine: !network.gateway, subnet: formatIpv4(cidr.base), prefix: cidr.prefix },
       ...shapeOps(hv, att.bandwidth.ingress, hostEnd ? host.rootTbf(hostEnd.index) : undefined),
     );
-    if (!hostEnd || (hostEnd.flags & IFF_UP) === 0) hostOps.push({ op: 'link_set_up', name: hv });
-    await run(null, hostOps, what);
+    const hostUp = !hostEnd || (hostEnd.flags & IFF_UP) === 0;
 
     // Zone side: MAC, the one address, up, shaping out of the zone, loopback, default route.
     const name = zoneName!;
@@ -260,7 +259,13 @@ export class KernelNetDriver implements NetDriver {
     if (!lo || (lo.flags & IFF_UP) === 0) zoneOps.push({ op: 'link_set_up', name: 'lo' });
     if (opts.defaultRoute && network.gateway) zoneOps.push({ op: 'route_replace_default', name, gateway: formatIpv4(gatewayOf(cidr)) });
     if (opts.dropDefault) zoneOps.push({ op: 'route_del_default', tolerate: ['ESRCH'] });
-    await run(netns, zoneOps, `${what}: inside the zone (${name})`);
+
+    // One batch on one thread: the host side, the zone's side inside its namespace, and the host
+    // end up last, a moment after its peer. An end that is up while its peer is down has no
+    // carrier, and linkwatch deactivates it: an expedited RCU grace period while holding
+    // rtnl_lock (dev_deactivate_many), which every link being made waits for.
+    const back: NetOp[] = hostUp ? [{ op: 'enter', netns: null }, { op: 'link_set_up', name: hv }] : [];
+    await run(null, [...hostOps, { op: 'enter', netns }, ...zoneOps, ...back], what);
   }
 
   async detach(project: string, zone: string, _netns: string, network: string): Promise<void> {
