@@ -225,8 +225,8 @@ export class KernelNetDriver implements NetDriver {
       hostEnd = undefined;
     }
     let zoneName = peer?.name;
-    // Host side (one batch, the pair first when it is new): owner tag, no IPv6, on the bridge,
-    // anti-spoofing, shaping toward the zone.
+    // The host end (the pair first when it is new): owner tag, no IPv6, on the bridge, the
+    // clsact qdisc of its anti-spoofing filter, shaping toward the zone.
     const hostOps: NetOp[] = [];
     if (!hostEnd) {
       zoneName = zoneIfname(network.name, new Set([...inside.links.map((l) => l.name), ...(opts.fresh ?? [])]));
@@ -238,34 +238,36 @@ export class KernelNetDriver implements NetDriver {
     if (!hostEnd) hostOps.push(noIpv6(hv));
     const brLink = host.link(br);
     if (!hostEnd || !brLink || hostEnd.master !== brLink.index) hostOps.push({ op: 'link_set_master', name: hv, master: br });
-    hostOps.push(
-      { op: 'qdisc_add_clsact', name: hv },
-      { op: 'filter_replace_antispoof', name: hv, mac: att.mac, address: att.address, confine: !network.gateway, subnet: formatIpv4(cidr.base), prefix: cidr.prefix },
-      ...shapeOps(hv, att.bandwidth.ingress, hostEnd ? host.rootTbf(hostEnd.index) : undefined),
-    );
-    const hostUp = !hostEnd || (hostEnd.flags & IFF_UP) === 0;
+    hostOps.push({ op: 'qdisc_add_clsact', name: hv }, ...shapeOps(hv, att.bandwidth.ingress, hostEnd ? host.rootTbf(hostEnd.index) : undefined));
+    const filter: NetOp = { op: 'filter_replace_antispoof', name: hv, mac: att.mac, address: att.address, confine: !network.gateway, subnet: formatIpv4(cidr.base), prefix: cidr.prefix };
 
-    // Zone side: MAC, the one address, up, shaping out of the zone, loopback, default route.
+    // The zone's end: MAC, the one address, shaping out of the zone; then up, with loopback and
+    // the default route.
     const name = zoneName!;
     const zoneOps: NetOp[] = [];
     if (peer && peer.mac !== att.mac) zoneOps.push({ op: 'link_set_mac', name, mac: att.mac });
     for (const a of inside.addrs.filter((x) => peer && x.index === peer.index)) {
       if (a.address !== att.address || a.prefix !== cidr.prefix) zoneOps.push({ op: 'addr_del', name, address: a.address, prefix: a.prefix, tolerate: ['EADDRNOTAVAIL'] });
     }
-    zoneOps.push({ op: 'addr_add', name, address: att.address, prefix: cidr.prefix });
-    if (!peer || (peer.flags & IFF_UP) === 0) zoneOps.push({ op: 'link_set_up', name });
-    zoneOps.push(...shapeOps(name, att.bandwidth.egress, peer ? rootTbf(inside, peer.index) : undefined));
+    zoneOps.push({ op: 'addr_add', name, address: att.address, prefix: cidr.prefix }, ...shapeOps(name, att.bandwidth.egress, peer ? rootTbf(inside, peer.index) : undefined));
+    const zoneUp: NetOp[] = [];
+    if (!peer || (peer.flags & IFF_UP) === 0) zoneUp.push({ op: 'link_set_up', name });
     const lo = inside.links.find((l) => l.name === 'lo');
-    if (!lo || (lo.flags & IFF_UP) === 0) zoneOps.push({ op: 'link_set_up', name: 'lo' });
-    if (opts.defaultRoute && network.gateway) zoneOps.push({ op: 'route_replace_default', name, gateway: formatIpv4(gatewayOf(cidr)) });
-    if (opts.dropDefault) zoneOps.push({ op: 'route_del_default', tolerate: ['ESRCH'] });
+    if (!lo || (lo.flags & IFF_UP) === 0) zoneUp.push({ op: 'link_set_up', name: 'lo' });
+    if (opts.defaultRoute && network.gateway) zoneUp.push({ op: 'route_replace_default', name, gateway: formatIpv4(gatewayOf(cidr)) });
+    if (opts.dropDefault) zoneUp.push({ op: 'route_del_default', tolerate: ['ESRCH'] });
+    const hostUp: NetOp[] = !hostEnd || (hostEnd.flags & IFF_UP) === 0 ? [{ op: 'link_set_up', name: hv }] : [];
 
-    // One batch on one thread: the host side, the zone's side inside its namespace, and the host
-    // end up last, a moment after its peer. An end that is up while its peer is down has no
-    // carrier, and linkwatch deactivates it: an expedited RCU grace period while holding
-    // rtnl_lock (dev_deactivate_many), which every link being made waits for.
-    const back: NetOp[] = hostUp ? [{ op: 'enter', netns: null }, { op: 'link_set_up', name: hv }] : [];
-    await run(null, [...hostOps, { op: 'enter', netns }, ...zoneOps, ...back], what);
+    // One batch on one thread, moving between the two namespaces. The anti-spoofing filter
+    // comes after the zone end's address, not right after its clsact qdisc: a qdisc's first
+    // filter waits for an RCU grace period since the qdisc was made (mini_qdisc_pair_swap), and
+    // meanwhile one has often passed. The ends come up last, the host's (only once its filter
+    // is on) a moment after the zone's, so that the pair has carrier as soon as it is up: an
+    // end up while its peer is down has none, and linkwatch deactivates it, an expedited RCU
+    // grace period while holding rtnl_lock, which every link being made waits for.
+    const home: NetOp = { op: 'enter', netns: null };
+    const inZone: NetOp = { op: 'enter', netns };
+    await run(null, [...hostOps, inZone, ...zoneOps, home, filter, inZone, ...zoneUp, home, ...hostUp], what);
   }
 
   async detach(project: string, zone: string, _netns: string, network: string): Promise<void> {
