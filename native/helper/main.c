@@ -321,9 +321,8 @@ static void serve_request(char *line, const sigset_t *mask) {
     serve_start(f[1], f[2], f[3], f[4], mask);
   } else if (n == 2 && (!strcmp(f[0], "go") || !strcmp(f[0], "cancel"))) {
     struct job *j = job_by_id(f[1]);
-    if (j && j->go >= 0 && f[0][0] == 'g' && write(j->go, "g", 1) < 0) {
-      /* EPIPE: the start failed already, and answers so */
-    }
+    /* a failed write (EPIPE): the start failed already, and answers so */
+    if (j && j->go >= 0 && f[0][0] == 'g') (void)!write(j->go, "g", 1);
     if (j) close_go(j);
   } else {
     dprintf(2, "zonectl-helper serve: a bad request ignored: %s\n", f[0]);

@@ -23,7 +23,7 @@ struct zone_fds {
   int log;     /* the command's stdout and stderr */
   int userns;  /* privileges.userns: the namespace to enter last; -1 = none */
   int join;    /* 1: move itself into the spec's cgroups first; 0: clone() put it there */
-  int go;      /* start --go: 'g' from zonectl before the command runs; -1 = none */
+  int go;      /* serve's start with GO 1: 'g' from zonectl before the command runs; -1 = none */
   int init;    /* zonectl-init to become once the command is forked (init.h); -1 = none */
 };
 

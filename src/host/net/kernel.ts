@@ -267,7 +267,8 @@ export class KernelNetDriver implements NetDriver {
     // grace period while holding rtnl_lock, which every link being made waits for.
     const home: NetOp = { op: 'enter', netns: null };
     const inZone: NetOp = { op: 'enter', netns };
-    await run(null, [...hostOps, inZone, ...zoneOps, home, filter, inZone, ...zoneUp, home, ...hostUp], what);
+    const upInZone = zoneUp.length > 0 ? [inZone, ...zoneUp, home] : []; // nothing to do there on an update of a running pair
+    await run(null, [...hostOps, inZone, ...zoneOps, home, filter, ...upInZone, ...hostUp], what);
   }
 
   async detach(project: string, zone: string, _netns: string, network: string): Promise<void> {

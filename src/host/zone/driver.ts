@@ -30,7 +30,8 @@ export interface ZoneStartOptions {
 
 /**
  * A new network namespace for a zone's start, held by this process (`fd`) until the start is
- * over; then the zone's supervisor holds it, by living in it. `path` names it until then.
+ * over; then the zone's supervisor holds it, by living in it. `path` names it until then
+ * (/proc/PID/fd/N of this process: the helper opens it too).
  */
 export interface PreparedNetns {
   path: string;

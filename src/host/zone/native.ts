@@ -142,7 +142,7 @@ export class NativeZoneDriver implements ZoneDriver {
     const ids = userns ? { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE } : undefined;
     // the caller makes the zone's cgroup and its network namespace meanwhile
     const [procs, made] = await Promise.all([cgroupProcs, netns]);
-    return this.run(project, zone, made.fd, helper, {
+    return this.run(project, zone, made.path, helper, {
       project, zone, lower,
       rootfs: p.rootfs(project, name),
       upper: layer.upper,
@@ -156,14 +156,14 @@ export class NativeZoneDriver implements ZoneDriver {
     }, ready);
   }
 
-  /** The helper's start of a zone whose cgroup and network namespace (`netns`, a descriptor) are there. */
-  private async run(project: string, zone: Zone, netns: number, helper: HelperReservation, helperSpec: HelperSpecInput, ready: Promise<void> | undefined): Promise<StartedZone> {
+  /** The helper's start of a zone whose cgroup and network namespace (`netns`, its path) are there. */
+  private async run(project: string, zone: Zone, netns: string, helper: HelperReservation, helperSpec: HelperSpecInput, ready: Promise<void> | undefined): Promise<StartedZone> {
     const name = zone.name;
     const specPath = this.paths.spec(project, name);
     writeFileAtomic(specPath, encodeHelperSpec(helperSpec), RUN_FILE);
     let out: ProgramOutput;
     try {
-      const run = helper.start(specPath, `/proc/${process.pid}/fd/${netns}`, ready !== undefined);
+      const run = helper.start(specPath, netns, ready !== undefined);
       // go: the zone's command may run
       if (ready) ready.then(() => run.send('g'), () => {}).finally(() => run.close());
       out = await run.done;
@@ -184,7 +184,8 @@ export class NativeZoneDriver implements ZoneDriver {
   async prepareNetwork(project: string, zone: string): Promise<PreparedNetns> {
     try {
       const fd = await netnsMake();
-      return { path: `/proc/self/fd/${fd}`, fd };
+      // by this process's pid, not /proc/self: the helper opens it too
+      return { path: `/proc/${process.pid}/fd/${fd}`, fd };
     } catch (e) {
       // the code (EPERM, ENOSPC...) comes from the SysError
       throw new HostError(`network namespace of zone ${zone} (project ${project}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
