@@ -124,11 +124,9 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
     events.done?.(a, result);
   };
 
-  // Every zone's /etc/hosts names the zones it shares a segment with: written before any
-  // zone starts, rewritten in place for running zones as peers come and go.
-  if (plan.actions.length > 0) {
-    await Promise.all(Object.entries(hostsFiles(plan.zones)).map(([zone, text]) => host.state.writeHosts(plan.project, zone, text)));
-  }
+  // what starts need (the helper's process) readied first: its spawn and exec overlap with
+  // the hosts files, the cgroups and the bridges
+  const held = plan.actions.some((a) => a.resource === 'zone' && (a.kind === 'create' || a.kind === 'replace')) ? host.zones.hold() : null;
   // The project's nftables table (NAT, published ports, the segments' drop rules) needs only
   // the plan's networks and the zones' planned addresses, not the zones themselves: it is
   // applied alongside the actions, and every zone start waits until it has settled, so that
@@ -140,31 +138,40 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
     rulesFailure = err instanceof Error ? err : new Error(String(err));
   });
   const ctxBase = { host, project: plan.project, networks: plan.networks, volumes: opts.volumes === true, rules };
-  while (pending.size > 0 || running.size > 0) {
-    for (const a of [...pending.values()]) {
-      if (running.size >= concurrency) break;
-      const failedDep = a.after_actions.find((d) => {
-        const r = results.get(d);
-        return r !== undefined && r.status !== 'done';
-      });
-      if (failedDep) {
+  try {
+    // Every zone's /etc/hosts names the zones it shares a segment with: written before any
+    // zone starts, rewritten in place for running zones as peers come and go.
+    if (plan.actions.length > 0) {
+      await Promise.all(Object.entries(hostsFiles(plan.zones)).map(([zone, text]) => host.state.writeHosts(plan.project, zone, text)));
+    }
+    while (pending.size > 0 || running.size > 0) {
+      for (const a of [...pending.values()]) {
+        if (running.size >= concurrency) break;
+        const failedDep = a.after_actions.find((d) => {
+          const r = results.get(d);
+          return r !== undefined && r.status !== 'done';
+        });
+        if (failedDep) {
+          pending.delete(a.id);
+          const result: ActionResult = { status: 'skipped', because: failedDep };
+          results.set(a.id, result);
+          events.done?.(a, result);
+          continue;
+        }
+        const soft = softDeps(a);
+        if (!a.after_actions.every((d) => results.has(d) || !planned.has(d) || soft.includes(d))) continue;
         pending.delete(a.id);
-        const result: ActionResult = { status: 'skipped', because: failedDep };
-        results.set(a.id, result);
-        events.done?.(a, result);
-        continue;
+        const p = run(a, soft).finally(() => running.delete(a.id));
+        running.set(a.id, p);
+        begun.set(a.id, p);
       }
-      const soft = softDeps(a);
-      if (!a.after_actions.every((d) => results.has(d) || !planned.has(d) || soft.includes(d))) continue;
-      pending.delete(a.id);
-      const p = run(a, soft).finally(() => running.delete(a.id));
-      running.set(a.id, p);
-      begun.set(a.id, p);
+      if (running.size > 0) await Promise.race(running.values());
+      else if (pending.size > 0 && [...pending.values()].every((a) => a.after_actions.some((d) => !results.has(d) && pending.has(d)))) {
+        throw new Error(`execute: no action can start (cycle among ${[...pending.keys()].join(', ')})`);
+      }
     }
-    if (running.size > 0) await Promise.race(running.values());
-    else if (pending.size > 0 && [...pending.values()].every((a) => a.after_actions.some((d) => !results.has(d) && pending.has(d)))) {
-      throw new Error(`execute: no action can start (cycle among ${[...pending.keys()].join(', ')})`);
-    }
+  } finally {
+    held?.release();
   }
   await rules;
   if (rulesFailure !== null) results.set('rules', { status: 'failed', step: 'apply nftables rules', error: rulesFailure });
@@ -250,41 +257,39 @@ async function stopZone(cx: Ctx, name: string): Promise<void> {
 
 async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   const { host, project } = cx;
-  // The zone's cgroup and network namespace are made side by side while start prepares the
-  // helper's spec. The helper begins once the cgroup exists, makes the zone's layer and
-  // assembles its root, entering the namespace once it is pinned; meanwhile the limits are
-  // written (once the cgroup is there) and the network plumbed (once the namespace is). Its
-  // command runs once those and the project's rules are in place.
-  const cgroup = cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
+  // The zone's network namespace is made on a thread while its cgroup is made and limited on
+  // this one, and start prepares the helper's spec; the helper begins once both are there, so
+  // the zone's first process runs within its limits. Then, while the helper makes the zone's
+  // layer and assembles its root, the network is plumbed (ready: start calls it once the
+  // helper has the start, so that none of it delays the helper). The zone's command runs once
+  // that and the project's rules are in place.
   const netns = cx.step('create network namespace', () => host.zones.prepareNetwork(project, zone.name));
+  const cgroup = (async () => {
+    const procs = await cx.step('create cgroup', () => host.cgroup.create(project, zone.name));
+    cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
+    return procs;
+  })();
+  // start awaits both, and rejects with their failure; one it never gets to is not the failure to report
+  netns.catch(() => {});
+  cgroup.catch(() => {});
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
-  // a failure of either is ready's (start may not get to it)
-  const ready = (async () => {
-    await settleBoth(
-      (async () => {
-        await cgroup;
-        cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
-      })(),
-      (async () => {
-        const ns = await netns;
-        await cx.networksReady();
-        await connect(cx, zone, ns.path, true);
-      })(),
-    );
-    await cx.rules;
-  })();
-  // the failure to report is ready's (a cgroup, a namespace, a limit, a link), not the start it called off
-  await settleBoth(ready, cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs: cgroup, ready, netns })));
+  let plumbed: Promise<void> | undefined;
+  const ready = (): Promise<void> =>
+    (plumbed ??= (async () => {
+      const ns = await netns;
+      await cx.networksReady();
+      await connect(cx, zone, ns.path, true);
+      await cx.rules;
+    })());
+  try {
+    await cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs: cgroup, ready, netns }));
+  } catch (err) {
+    // the failure to report is ready's (a link, a network), not the start it called off
+    await plumbed;
+    throw err;
+  }
   await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
-}
-
-/** Both run to their end (nothing is left running behind a failure); the first one's error wins. */
-async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-  return [ra.value, rb.value];
 }
 
 /** `netns`: the path of the zone's network namespace, by default its supervisor's; `fresh`: it was just made (prepareNetwork). */

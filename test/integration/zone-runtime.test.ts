@@ -510,7 +510,7 @@ describeRoot('zone runtime (real kernel)', () => {
           command: ['/bin/sh', '-c', 'echo ran > /out/ran; exec sleep infinity'],
           mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
         });
-        const starting = start(z, { cgroupProcs: [join(leaf.dir, 'cgroup.procs')], ready });
+        const starting = start(z, { cgroupProcs: [join(leaf.dir, 'cgroup.procs')], ready: () => ready });
         // the zone's init is there, in the cgroup...
         const init = await waitFor('init in the cgroup', async () => readFileSync(join(leaf.dir, 'cgroup.procs'), 'utf8').trim() || undefined);
         await new Promise((r) => setTimeout(r, 300));
@@ -541,7 +541,7 @@ describeRoot('zone runtime (real kernel)', () => {
     let plumb!: () => void;
     const plumbNow = new Promise<void>((r) => (plumb = r));
     // a veth pair inside the namespace, through the path it was given: the zone's links at its start
-    const ready = plumbNow.then(() => netExec(made.path, [{ op: 'link_add_veth', name: 'zt-a', peer: 'zt-b' }])).then(() => undefined);
+    const ready = () => plumbNow.then(() => netExec(made.path, [{ op: 'link_add_veth', name: 'zt-a', peer: 'zt-b' }])).then(() => undefined);
     const starting = start(z, { ready, netns });
     // the helper runs (its supervisor records the zone) while the caller has not plumbed yet
     await waitFor('the supervisor', async () => (existsSync(driver.paths.record(project, 'latens')) ? true : undefined));
@@ -581,7 +581,7 @@ describeRoot('zone runtime (real kernel)', () => {
       mounts: [{ type: 'bind', source: out, target: '/out', read_only: false }],
     });
     const reason = new Error('connect networks: EEXIST');
-    const ready = new Promise<void>((_, reject) => setTimeout(() => reject(reason), 100));
+    const ready = () => new Promise<void>((_, reject) => setTimeout(() => reject(reason), 100));
     await expect(start(z, { ready })).rejects.toBe(reason);
     expect(existsSync(join(out, 'ran'))).toBe(false);
     expect(await driver.status(project, 'calledoff')).toEqual({ state: 'absent' });
@@ -592,8 +592,12 @@ describeRoot('zone runtime (real kernel)', () => {
   it('a start that fails before its helper runs still closes the namespace it was given (none is kept alive)', async () => {
     const made = await driver.prepareNetwork(project, 'noroot');
     const inode = readlinkSync(made.path);
-    const ready = Promise.resolve();
+    let called = false;
+    const ready = async () => {
+      called = true;
+    };
     await expect(start(zone('noroot', { root: { kind: 'path', path: join(work, 'no-such-root') } }), { ready, netns: Promise.resolve(made) })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(called).toBe(false); // the helper never had it: nothing of the caller's began
     // closed (its number may have been given to another file since)
     expect((() => { try { return readlinkSync(made.path); } catch { return null; } })()).not.toBe(inode);
     expect(await driver.status(project, 'noroot')).toEqual({ state: 'absent' });
@@ -607,7 +611,12 @@ describeRoot('zone runtime (real kernel)', () => {
     });
     const reason = new Error('network namespace of zone nsfail: ENOSPC');
     const netns = Promise.reject(reason);
-    await expect(start(z, { ready: netns.then(() => undefined), netns })).rejects.toBe(reason);
+    let called = false;
+    const ready = async () => {
+      called = true;
+    };
+    await expect(start(z, { ready, netns })).rejects.toBe(reason);
+    expect(called).toBe(false);
     expect(existsSync(join(out, 'ran'))).toBe(false);
     expect(await driver.status(project, 'nsfail')).toEqual({ state: 'absent' });
     expect(zonectlMounts()).toEqual([]);
@@ -622,10 +631,10 @@ describeRoot('zone runtime (real kernel)', () => {
     const reason = new Error('called off by the test');
     let callOff!: () => void;
     const held = new Promise<void>((_, reject) => (callOff = () => reject(reason)));
-    const first = start(sided('side1'), { ready: held });
+    const first = start(sided('side1'), { ready: () => held });
     await waitFor('the first supervisor', async () => (existsSync(driver.paths.record(project, 'side1')) ? true : undefined));
     // made while the first still waits: by the same serve process, forked after the first's go pipe was made
-    await start(sided('side2'), { ready: Promise.resolve() });
+    await start(sided('side2'), { ready: async () => {} });
     callOff();
     await expect(first).rejects.toBe(reason);
     expect(existsSync(join(out, 'side1'))).toBe(false);

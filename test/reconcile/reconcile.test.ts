@@ -47,6 +47,8 @@ describe('reconcile on the fake host', () => {
     // Nothing was started twice, nothing stopped.
     expect(host.zones.calls.filter((c) => c.startsWith('start '))).toHaveLength(4);
     expect(host.zones.calls.filter((c) => c.startsWith('stop '))).toEqual([]);
+    // the helper was readied once for the run, held by every start, and let go at its end
+    expect([host.zones.holdsTaken, host.zones.startsHeld, host.zones.holding]).toEqual([1, 4, 0]);
 
     const callsBefore = host.zones.calls.length + host.cgroup.calls.length;
     const netBefore = host.net.calls.length;
@@ -55,6 +57,7 @@ describe('reconcile on the fake host', () => {
     // Nothing touches a zone; only the derived nftables table is checked (a no-op when unchanged).
     expect(host.zones.calls.length + host.cgroup.calls.length).toBe(callsBefore);
     expect(host.net.calls.slice(netBefore).map((c) => c.call)).toEqual(['applyRules']);
+    expect(host.zones.holdsTaken).toBe(1); // nothing to start: no helper readied
   });
 
   it('a failed action names zone, step and reason; its dependents are skipped; unrelated zones still converge', async () => {

@@ -23,8 +23,12 @@ export interface CgroupFs {
   read(path: string): Promise<string>;
   /** Each whole file, in order, null for one that does not exist (observe reads a zone's ~15 at once). */
   readAll(paths: string[]): Promise<(string | null)[]>;
-  /** One write(2) of `value` to an existing control file: never creates, never truncates. */
-  write(path: string, value: string): Promise<void>;
+  /**
+   * One write(2) of `value` to an existing control file: never creates, never truncates.
+   * `empty`: the file's cgroup has never held a process (see Fresh), so no write to it can make
+   * the kernel reclaim or wait.
+   */
+  write(path: string, value: string, empty?: boolean): Promise<void>;
   exists(path: string): Promise<boolean>;
   /** Creates one directory; true if it was created, false if it was already there. */
   mkdir(path: string): Promise<boolean>;
@@ -61,13 +65,13 @@ export const nodeCgroupFs: CgroupFs = {
       throw new HostError(`read ${path}: ${errnoCode(cause) ?? String(cause)}`, { cause, path });
     }
   },
-  async write(path, value) {
+  async write(path, value, empty = false) {
     let fd: number | undefined;
     try {
       // O_WRONLY without O_CREAT/O_TRUNC: write-only control files (cgroup.kill) refuse O_RDWR
       // (libuv adds O_CLOEXEC).
       fd = openSync(path, constants.O_WRONLY);
-      if (MAY_WAIT.has(basename(path))) await writeAsync(fd, value);
+      if (!empty && MAY_WAIT.has(basename(path))) await writeAsync(fd, value);
       else writeSync(fd, value);
     } catch (cause) {
       throw new HostError(`write ${value} to ${path}: ${errnoCode(cause) ?? String(cause)}`, { cause, path, value });

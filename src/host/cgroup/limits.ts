@@ -13,8 +13,10 @@ export function neutralLimits(): Limits {
  * the neutral limits (and v1 a new cpuset its parent's CPUs, copied at mkdir), so apply() on
  * one reports a neutral limit applied without reading it, and writes any other limit without
  * reading it first (writeChecked's `fresh`): a new zone's limits cost a write and a read-back
- * each. What is still read: a v2 cgroup's memory.current before its memory.max (the helper may
- * be in it already). Taken by the first apply: from then on, what the cgroup holds is read.
+ * each. Nothing has joined such a cgroup either (execute limits a zone's cgroup before the
+ * zone's start): a memory limit cannot make the kernel reclaim, so it is written on the
+ * calling thread, with no usage read first. Taken by the first apply: from then on, what the
+ * cgroup holds is read.
  */
 export class Fresh {
   private readonly names = new Set<string>();

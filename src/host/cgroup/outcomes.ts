@@ -29,7 +29,7 @@ export class Outcomes {
  */
 export async function writeChecked(fs: CgroupFs, file: string, value: string, holds: (text: string) => boolean, fresh = false): Promise<string | null> {
   if (!fresh && holds((await fs.read(file)).trim())) return null;
-  const failed = await tryWrite(fs, file, value);
+  const failed = await tryWrite(fs, file, value, fresh);
   if (failed !== null) return failed.message;
   const text = (await fs.read(file)).trim();
   return holds(text) ? null : `wrote ${value.trim() || '""'} to ${file} but it reads ${text || '""'}`;
@@ -78,9 +78,9 @@ export async function readIfPresent(fs: CgroupFs, file: string): Promise<string 
 }
 
 /** Writes `value` to `file`; returns the HostError instead of throwing it. */
-export async function tryWrite(fs: CgroupFs, file: string, value: string): Promise<HostError | null> {
+export async function tryWrite(fs: CgroupFs, file: string, value: string, empty = false): Promise<HostError | null> {
   try {
-    await fs.write(file, value);
+    await fs.write(file, value, empty);
     return null;
   } catch (err) {
     if (err instanceof HostError) return err;

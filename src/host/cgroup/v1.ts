@@ -319,7 +319,7 @@ export class CgroupV1Driver implements CgroupDriver {
       out.applied('memory', file, value);
       return true;
     }
-    let failed = await tryWrite(fs, file, value);
+    let failed = await tryWrite(fs, file, value, fresh);
     if (failed?.code === 'EBUSY' && memory !== null) {
       const softFile = join(dir, 'memory.soft_limit_in_bytes');
       const staged = await tryWrite(fs, softFile, value);

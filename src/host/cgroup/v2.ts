@@ -168,8 +168,7 @@ export class CgroupV2Driver implements CgroupDriver {
    * memory.max below current usage would make the kernel OOM-kill at once: stage the new
    * value in memory.high (which throttles and reclaims), wait a bounded time, then apply
    * memory.max — or leave it staged and report it deferred. `fresh`: the cgroup was just made
-   * (memory.max and memory.high at max; the helper may be in it already, so usage is still
-   * checked) and `memory` is not null.
+   * and holds nothing yet (memory.max and memory.high at max, no usage to check).
    */
   private async applyMemory(out: Outcomes, dir: string, memory: number | null, fresh: boolean): Promise<void> {
     const { fs, timings } = this.deps;
@@ -184,7 +183,7 @@ export class CgroupV2Driver implements CgroupDriver {
     const highFile = join(dir, 'memory.high');
     const current = async (): Promise<number> => parseCount(await fs.read(currentFile), currentFile);
     let staging = false;
-    if (memory !== null && (await current()) > memory) {
+    if (memory !== null && !fresh && (await current()) > memory) {
       staging = true;
       const staged = await tryWrite(fs, highFile, value);
       if (staged !== null) {

@@ -51,6 +51,10 @@ export class FakeZoneDriver implements ZoneDriver {
   readonly netns = new Set<string>();
   /** project/zone of zones whose logs (and layers) exist. */
   readonly stored = new Set<string>();
+  /** Holds taken (hold()) and not yet released; `holdsTaken` counts every one, `startsHeld` the starts made under one. */
+  holding = 0;
+  holdsTaken = 0;
+  startsHeld = 0;
   private readonly failures: FakeZoneFailure[] = [];
   private nextPid = 4000;
   private nextFd = 100;
@@ -75,19 +79,24 @@ export class FakeZoneDriver implements ZoneDriver {
   async start(project: string, zone: Zone, opts: ZoneStartOptions = {}): Promise<StartedZone> {
     const k = key(project, zone.name);
     this.calls.push(`start ${k}`);
+    if (this.holding > 0) this.startsHeld++;
     const current = this.records.get(k);
     if (current && current.state !== 'exited') throw new HostError(`start zone ${zone.name}: already ${current.state}`, { code: 'EEXIST' });
     // as the real one: the zone starts once its cgroup and its network namespace are made
     const [procs, made] = await Promise.allSettled([opts.cgroupProcs, opts.netns ?? this.prepareNetwork(project, zone.name)]);
+    let going: Promise<void> | undefined;
     try {
       if (procs.status === 'rejected') throw procs.reason;
       if (made.status === 'rejected') throw made.reason;
       this.fail(project, zone.name, 'start', `start zone ${zone.name}`);
-      await opts.ready; // the command runs only once the caller is ready; called off: its reason, and nothing stays
+      // the helper has it: the caller's part begins; the command runs once it is done, and a
+      // failure of it calls the start off (its reason, and nothing stays)
+      going = opts.ready?.();
+      await going;
     } catch (e) {
       // the namespace went with the start's descriptor, and the veths plumbed into it with it
       if (made.status === 'fulfilled') {
-        await opts.ready?.catch(() => {});
+        await going?.catch(() => {});
         this.netnsGone(project, zone.name);
       }
       throw e;
@@ -97,6 +106,18 @@ export class FakeZoneDriver implements ZoneDriver {
     this.records.set(k, { zone: structuredClone(zone), state: 'running', ...started, exitCode: null, restarts: 0, cgroupProcs: [...(cgroupProcs ?? [])] });
     this.stored.add(k);
     return started;
+  }
+
+  hold(): { release(): void } {
+    this.holding++;
+    this.holdsTaken++;
+    let held = true;
+    return {
+      release: () => {
+        if (held) this.holding--;
+        held = false;
+      },
+    };
   }
 
   async prepareNetwork(project: string, zone: string): Promise<PreparedNetns> {

@@ -12,16 +12,18 @@ export interface ZoneStartOptions {
    */
   cgroupProcs?: readonly string[] | Promise<readonly string[]>;
   /**
-   * The zone is assembled at once (processes, namespaces, cgroups, root), but its command runs
-   * only once `ready` resolves: the caller plumbs its network and writes its limits meanwhile.
-   * When `ready` rejects, the start is called off, nothing of it stays, and start rejects with
-   * that reason.
+   * With `ready`, the zone is assembled at once (processes, namespaces, cgroups, root), but its
+   * command runs only once the promise `ready()` returns resolves. start calls it once the
+   * helper has the start, so that what the caller does for the zone (plumb its network, write
+   * its limits) runs while the zone is assembled, not before the helper begins. When that
+   * promise rejects, the start is called off, nothing of it stays, and start rejects with that
+   * reason. A start that fails before the helper has it never calls it.
    */
-  ready?: Promise<void>;
+  ready?: () => Promise<void>;
   /**
-   * The caller's prepareNetwork of the zone, made alongside (with `ready`, which settles only
-   * after it); the zone starts in that namespace once it resolves, and start closes its
-   * descriptor once `ready` has settled. Without it, start makes one itself.
+   * The caller's prepareNetwork of the zone, made alongside; the zone starts in that namespace
+   * once it resolves, and start closes its descriptor once ready's promise (which may plumb it)
+   * has settled. Without it, start makes one itself.
    */
   netns?: Promise<PreparedNetns>;
   /** Log rotation: the current file is rotated past maxBytes; maxFiles counts it too. */
@@ -95,6 +97,12 @@ export interface ZoneDriver {
    * can be plumbed before the start's `ready`; give it to start as `netns`.
    */
   prepareNetwork(project: string, zone: string): Promise<PreparedNetns>;
+  /**
+   * Readies what starts need before they come, until release(): execute holds it while its
+   * plan has zones to start, so that the helper's process is running when the first start
+   * asks for it (its spawn and exec are then off that start's path).
+   */
+  hold(): { release(): void };
   /** SIGTERM, up to graceMs, then SIGKILL to every process of the zone (its netns goes with its supervisor); remove its records. Idempotent. */
   stop(project: string, zone: string, graceMs: number): Promise<void>;
   status(project: string, zone: string): Promise<ZoneStatus>;

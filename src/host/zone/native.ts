@@ -93,9 +93,16 @@ export class NativeZoneDriver implements ZoneDriver {
     // has it and the caller is done plumbing it through its path (a leaked one would keep the
     // namespace, and the veths plumbed into it, for as long as this process lives).
     const netns = opts.netns ?? this.prepareNetwork(project, zone.name);
-    netns.catch(() => {}); // its failure is reported where it is awaited (below, or the caller's ready)
-    const ready = opts.ready;
-    ready?.catch(() => {}); // its failure is the caller's to report (start rejects with it only when called off)
+    netns.catch(() => {}); // its failure is reported where it is awaited (begin)
+    // ready's promise, once run() has called it: its failure is the caller's to report (start
+    // rejects with it only when called off)
+    let going: Promise<void> | undefined;
+    const callerReady = opts.ready;
+    const ready = callerReady && ((): Promise<void> => {
+      going = callerReady();
+      going.catch(() => {});
+      return going;
+    });
     // the helper's serve process, started now (if none runs): its exec overlaps with begin()'s work
     const helper = this.server.reserve();
     try {
@@ -104,13 +111,13 @@ export class NativeZoneDriver implements ZoneDriver {
       helper.release();
       const made = await netns.catch(() => null);
       if (made !== null) {
-        await ready?.catch(() => {});
+        await going?.catch(() => {});
         closeSync(made.fd);
       }
     }
   }
 
-  private async begin(project: string, zone: Zone, cgroupProcs: ZoneStartOptions['cgroupProcs'], netns: Promise<PreparedNetns>, ready: Promise<void> | undefined, logOpts: ZoneStartOptions['log'], helper: HelperReservation): Promise<StartedZone> {
+  private async begin(project: string, zone: Zone, cgroupProcs: ZoneStartOptions['cgroupProcs'], netns: Promise<PreparedNetns>, ready: (() => Promise<void>) | undefined, logOpts: ZoneStartOptions['log'], helper: HelperReservation): Promise<StartedZone> {
     const p = this.paths;
     const name = zone.name;
     const rec = await readRecord(p.record(project, name));
@@ -157,15 +164,17 @@ export class NativeZoneDriver implements ZoneDriver {
   }
 
   /** The helper's start of a zone whose cgroup and network namespace (`netns`, its path) are there. */
-  private async run(project: string, zone: Zone, netns: string, helper: HelperReservation, helperSpec: HelperSpecInput, ready: Promise<void> | undefined): Promise<StartedZone> {
+  private async run(project: string, zone: Zone, netns: string, helper: HelperReservation, helperSpec: HelperSpecInput, ready: (() => Promise<void>) | undefined): Promise<StartedZone> {
     const name = zone.name;
     const specPath = this.paths.spec(project, name);
     writeFileAtomic(specPath, encodeHelperSpec(helperSpec), RUN_FILE);
     let out: ProgramOutput;
+    let go: Promise<void> | undefined;
     try {
       const run = helper.start(specPath, netns, ready !== undefined);
-      // go: the zone's command may run
-      if (ready) ready.then(() => run.send('g'), () => {}).finally(() => run.close());
+      // the caller's part begins now, while the helper assembles the zone; go: its command may run
+      go = ready?.();
+      go?.then(() => run.send('g'), () => {}).finally(() => run.close());
       out = await run.done;
     } catch (e) {
       await this.stop(project, name, 0);
@@ -175,10 +184,14 @@ export class NativeZoneDriver implements ZoneDriver {
     const ok = /^ok (\d+) (\d+)$/.exec(line);
     if (out.code === 0 && ok) return { pid: Number(ok[1]), startedAt: new Date(Number(ok[2])) };
     // Called off, what made the caller call it off is the reason, not the helper's ECANCELED.
-    const calledOff = ready === undefined ? null : await ready.then(() => null, (reason: unknown) => ({ reason }));
+    const calledOff = go === undefined ? null : await go.then(() => null, (reason: unknown) => ({ reason }));
     await this.stop(project, name, 0);
     if (calledOff !== null) throw calledOff.reason;
     throw helperFailure(`start zone ${name}`, out);
+  }
+
+  hold(): { release(): void } {
+    return this.server.reserve();
   }
 
   async prepareNetwork(project: string, zone: string): Promise<PreparedNetns> {

@@ -1,6 +1,6 @@
 // The real CgroupFs's batch read (the addon's readTexts, on a worker thread) against plain files:
 // what observe relies on when it reads a zone's control files at once. No root needed.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,5 +27,17 @@ describe('nodeCgroupFs.readAll', () => {
     const failure = await nodeCgroupFs.readAll([join(dir, 'absent'), join(dir, 'cgroup')]).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(HostError);
     expect((failure as HostError).message).toBe(`read ${join(dir, 'cgroup')}: EISDIR`);
+  });
+});
+
+describe('nodeCgroupFs.write', () => {
+  it('writes a memory limit of a cgroup that never held a process on the calling thread: done when the call returns', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'zonectl-write-'));
+    const file = join(dir, 'memory.limit_in_bytes');
+    writeFileSync(file, '');
+    const written = nodeCgroupFs.write(file, '67108864', true);
+    // not yet awaited: a write handed to a worker thread would still be pending here
+    expect(readFileSync(file, 'utf8')).toBe('67108864');
+    await written;
   });
 });
