@@ -44,6 +44,20 @@ function ownMount(dir: string): boolean {
   });
 }
 
+/**
+ * Whether a tmpfs is on `dir` now, by one statfs: once holdRunDir has found `dir` on the disk or
+ * under zonectl's own tmpfs (never someone else's), a tmpfs there is zonectl's, mounted and
+ * unmounted only under the exclusive lock. (The mount table is read once, for that first look.)
+ */
+function tmpfsAt(dir: string): boolean {
+  try {
+    return statfsSync(dir).type === TMPFS_MAGIC;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw new HostError(`statfs ${dir}: ${errnoCode(err) ?? String(err)}`, { cause: err, path: dir });
+  }
+}
+
 function isEmpty(dir: string): boolean {
   try {
     return readdirSync(dir).length === 0;
@@ -74,13 +88,13 @@ export async function holdRunDir(dir: string): Promise<RunDirHold> {
     for (;;) {
       // shared: waits only while another run mounts or unmounts
       if (!tryFlock(fd, { shared: true })) await flock(fd, { shared: true });
-      if (ownMount(dir)) break;
+      if (tmpfsAt(dir)) break;
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       if (!isEmpty(dir)) break; // records of earlier runs on the disk: used as they are
       // Empty, on the disk: mount it, alone (a run never waits for another's whole run: a
       // failed try lets the other one mount, and the mount is looked for again).
       if (tryFlock(fd)) {
-        if (!ownMount(dir) && isEmpty(dir)) mountTmpfs(dir, 'mode=755');
+        if (!tmpfsAt(dir) && isEmpty(dir)) mountTmpfs(dir, 'mode=755');
         continue;
       }
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
@@ -93,13 +107,14 @@ export async function holdRunDir(dir: string): Promise<RunDirHold> {
     release: async () => {
       try {
         // The last one out, with nothing left inside: no other holder may be in (the exclusive
-        // lock), and none comes in before the unmount is done.
-        if (ownMount(dir) && isEmpty(dir) && tryFlock(fd) && ownMount(dir) && isEmpty(dir)) {
+        // lock), and none comes in before the unmount is done. (Emptiness first: an up leaves
+        // its zones' records, and looks no further.)
+        if (isEmpty(dir) && tmpfsAt(dir) && tryFlock(fd) && tmpfsAt(dir) && isEmpty(dir)) {
           await umount(dir, { detach: false }).catch((err: unknown) => {
             // EBUSY: a process still has a descriptor or its cwd in it (a read-only command)
             if (!(err instanceof SysError && err.code === 'EBUSY')) throw err;
           });
-          if (!ownMount(dir)) removeDirIfEmpty(dir); // the empty directory it covered
+          if (!tmpfsAt(dir)) removeDirIfEmpty(dir); // the empty directory it covered
         }
       } finally {
         closeSync(fd);
