@@ -6,8 +6,8 @@
  *         start ID SPECFILE NETNS GO   start the zone of SPECFILE in the network namespace at
  *                                      NETNS (a path: zonectl's /proc/PID/fd/N); GO 1: the
  *                                      zone's command waits for `go`
- *         go ID                        zonectl has plumbed the namespace and written the
- *                                      limits: the command may run
+ *         go ID                        zonectl has plumbed the namespace (the zone's limits
+ *                                      were written before the start): the command may run
  *         cancel ID                    the start is called off: nothing of it stays behind
  *       and answers each start with one line on stdout, "ID ok INIT_PID STARTED_AT_MS" once the
  *       zone's command was exec'd or "ID error ERRNO OP<TAB>DETAIL". EOF on stdin calls off

@@ -152,7 +152,7 @@ void zone_main(const struct spec *s, const struct zone_fds *fds) {
     }
     close(userns_fd);
   }
-  /* zonectl's go (start --go): the zone's network is plumbed, its limits are written */
+  /* zonectl's go: the zone's network is plumbed (its cgroup's limits were written before the start) */
   if (fds->go >= 0 && await_byte(fds->go, 'g') < 0) {
     zerr_setn(&z, ECANCELED, "start", "zone %s: zonectl called the start off", s->zone);
     fail(sync_fd, &z, 125);
