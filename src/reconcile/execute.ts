@@ -99,7 +99,8 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
         try {
           return await fn();
         } catch (err) {
-          throw err instanceof StepError ? err : new StepError(name, err);
+          // a network that failed is no failure of this step (the zone is skipped, below)
+          throw err instanceof StepError || err instanceof NetworkFailed ? err : new StepError(name, err);
         }
       },
       report: (r: ApplyReport) => outcomes.push(...r.outcomes),
@@ -274,20 +275,17 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   cgroup.catch(() => {});
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
-  let plumbed: Promise<void> | undefined;
-  const ready = (): Promise<void> =>
-    (plumbed ??= (async () => {
-      const ns = await netns;
-      await cx.networksReady();
-      await connect(cx, zone, ns.path, true);
-      await cx.rules;
-    })());
+  const ready = async (): Promise<void> => {
+    const ns = await netns;
+    await cx.networksReady();
+    await connect(cx, zone, ns.path, true);
+    await cx.rules;
+  };
+  // A failure of ready (a link, a network) calls the start off, and is the one start rejects with.
   try {
     await cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs: cgroup, ready, netns }));
-  } catch (err) {
-    // the failure to report is ready's (a link, a network), not the start it called off
-    await plumbed;
-    throw err;
+  } finally {
+    await cgroup.catch(() => {}); // a start that failed before it got to the cgroup leaves nothing of it running
   }
   await cx.step('record', () => host.state.writeZone(project, zone, host.now()));
 }

@@ -94,26 +94,15 @@ export class NativeZoneDriver implements ZoneDriver {
     // namespace, and the veths plumbed into it, for as long as this process lives).
     const netns = opts.netns ?? this.prepareNetwork(project, zone.name);
     netns.catch(() => {}); // its failure is reported where it is awaited (begin)
-    // ready's promise, once run() has called it: its failure is the caller's to report (start
-    // rejects with it only when called off)
-    let going: Promise<void> | undefined;
-    const callerReady = opts.ready;
-    const ready = callerReady && ((): Promise<void> => {
-      going = callerReady();
-      going.catch(() => {});
-      return going;
-    });
     // the helper's serve process, started now (if none runs): its exec overlaps with begin()'s work
     const helper = this.server.reserve();
     try {
-      return await this.begin(project, zone, opts.cgroupProcs, netns, ready, opts.log, helper);
+      return await this.begin(project, zone, opts.cgroupProcs, netns, opts.ready, opts.log, helper);
     } finally {
       helper.release();
+      // begin has settled, and with it ready's promise (run waits for it): nothing plumbs it any more
       const made = await netns.catch(() => null);
-      if (made !== null) {
-        await going?.catch(() => {});
-        closeSync(made.fd);
-      }
+      if (made !== null) closeSync(made.fd);
     }
   }
 
@@ -177,6 +166,7 @@ export class NativeZoneDriver implements ZoneDriver {
       go?.then(() => run.send('g'), () => {}).finally(() => run.close());
       out = await run.done;
     } catch (e) {
+      await go?.catch(() => {}); // the caller may still be plumbing the namespace
       await this.stop(project, name, 0);
       throw new HostError(`start zone ${name}: run ${this.helper}`, { cause: e, path: this.helper });
     }
