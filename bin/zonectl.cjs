@@ -12,17 +12,41 @@ const vm = require('node:vm');
 
 const root = join(__dirname, '..');
 
+/**
+ * native/src/map.c's mapping of a file (`buffer`, `latin1`: undefined when it cannot map one), or
+ * null where the addon is not built or cannot load (a Node without external strings): then the
+ * files are read.
+ */
+let mapper;
+function mapped() {
+  if (mapper === undefined) {
+    try {
+      const module = { exports: {} };
+      process.dlopen(module, join(root, 'native', 'build', 'Release', 'zonectl_map.node'));
+      mapper = module.exports;
+    } catch {
+      mapper = null;
+    }
+  }
+  return mapper;
+}
+
 /** Compiles dist/NAME.js with its code cache and returns the function it evaluates to. */
 function compile(name) {
   const filename = join(root, 'dist', `${name}.js`);
-  let cachedData;
-  try {
-    cachedData = readFileSync(join(root, 'dist', `${name}.cache`));
-  } catch {
-    cachedData = undefined; // no cache yet: V8 compiles from source
+  const cacheFile = join(root, 'dist', `${name}.cache`);
+  const map = mapped();
+  let cachedData = map?.buffer(cacheFile);
+  if (cachedData === undefined) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined; // no cache yet: V8 compiles from source
+    }
   }
-  // ASCII only (scripts/bundle.mjs escapes the rest): latin1 is a plain copy, no UTF-8 decoding
-  return new vm.Script(readFileSync(filename, 'latin1'), { filename, cachedData }).runInThisContext();
+  // ASCII only (scripts/bundle.mjs escapes the rest): a one-byte string, as latin1 with no decoding
+  const source = map?.latin1(filename) ?? readFileSync(filename, 'latin1');
+  return new vm.Script(source, { filename, cachedData }).runInThisContext();
 }
 
 /** The bundle's module registry (`load(id)`); `compiled` is told each script it compiles. */

@@ -10,6 +10,12 @@
       "cflags_cc!": ["-fno-rtti"]
     },
     {
+      "target_name": "zonectl_map",
+      "sources": ["src/map.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "ldflags": ["-Wl,-z,now"]
+    },
+    {
       "target_name": "zonectl-helper",
       "type": "executable",
       "sources": [

@@ -21,7 +21,7 @@
 //   that src/config/simple-yaml.ts parses, and for printing YAML; cached after the warm-up.
 // Modules that the CLI cannot reach (the fake host of the tests) are left out.
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -248,22 +248,31 @@ function ascii(source) {
   return source.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * Writes a script or a cache of dist/ as a new file: a running zonectl maps them (native/src/map.c),
+ * and a file rewritten in place would change under it (or, shorter, make it fault).
+ */
+function replaceFile(path, data) {
+  writeFileSync(`${path}.tmp`, data);
+  renameSync(`${path}.tmp`, path);
+}
+
 // Pass 2: the scripts and their caches.
 const coreSource = ascii(coreScript(core, parts));
-writeFileSync(join(dist, 'zonectl.js'), coreSource);
+replaceFile(join(dist, 'zonectl.js'), coreSource);
 const partSources = Object.fromEntries(Object.entries(parts).map(([name, ids]) => [name, ascii(partScript(ids))]));
-for (const [name, source] of Object.entries(partSources)) writeFileSync(join(dist, `${name}.js`), source);
+for (const [name, source] of Object.entries(partSources)) replaceFile(join(dist, `${name}.js`), source);
 const v8 = await import('node:v8');
 v8.setFlagsFromString('--no-lazy');
 const host = new vm.Script(partSources['zonectl-host'], { filename: join(dist, 'zonectl-host.js') });
 v8.setFlagsFromString('--lazy'); // back to the default: the flags are part of the cache's checksum
-writeFileSync(join(dist, 'zonectl-host.cache'), host.createCachedData());
+replaceFile(join(dist, 'zonectl-host.cache'), host.createCachedData());
 // yaml's part is cached after the warm-up, like the core (the samples use anchors and merge keys).
 const yaml = new vm.Script(partSources['zonectl-yaml'], { filename: join(dist, 'zonectl-yaml.js') });
 const { script } = await warmUp(coreSource, join(dist, 'zonectl.js'), (name) => {
   if (name !== 'zonectl-yaml') throw new Error(`warm-up: a command without host access loaded a module of dist/${name}.js`);
   return yaml.runInThisContext();
 });
-writeFileSync(join(dist, 'zonectl.cache'), script.createCachedData());
-writeFileSync(join(dist, 'zonectl-yaml.cache'), yaml.createCachedData());
+replaceFile(join(dist, 'zonectl.cache'), script.createCachedData());
+replaceFile(join(dist, 'zonectl-yaml.cache'), yaml.createCachedData());
 rmSync(broken, { recursive: true, force: true });
