@@ -13,7 +13,7 @@ import { coldProject } from './cold-start.mjs';
 const imp = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
 
 export async function profileUp(dir, { removing = false } = {}) {
-  const [{ openProject }, { observe }, { plan: diff }, { execute }, { lockFile }] = await Promise.all([
+  const [{ openProject }, { observe }, { plan: diff, usesNftables }, { execute }, { lockFile }] = await Promise.all([
     imp('app/project.js'), imp('reconcile/observe.js'), imp('plan/plan.js'), imp('reconcile/execute.js'), imp('host/state/lock.js'),
   ]);
   const t0 = performance.now();
@@ -26,7 +26,7 @@ export async function profileUp(dir, { removing = false } = {}) {
   mark('load config + createHost');
   const lock = await lockFile(host.state.lockPath(desired.project));
   mark('lock');
-  const actual = await observe(host, desired.project);
+  const actual = await observe(host, desired.project, { nft: usesNftables(desired) });
   mark('observe');
   const plan = diff(desired, actual, { prune: true });
   mark('plan');
@@ -86,9 +86,9 @@ function timeDrivers(host, calls) {
     }
   }
   const facts = host.facts;
-  host.facts = () => {
+  host.facts = (...args) => {
     const t = performance.now();
-    return facts().finally(() => calls.push(['host.facts', performance.now() - t, t]));
+    return facts(...args).finally(() => calls.push(['host.facts', performance.now() - t, t]));
   };
 }
 
