@@ -26,23 +26,22 @@ export async function profileUp(dir, { removing = false } = {}) {
   mark('load config + createHost');
   const lock = await lockFile(host.state.lockPath(desired.project));
   mark('lock');
-  const actual = await observe(host, desired.project, { nft: usesNftables(desired) });
-  mark('observe');
-  const plan = diff(desired, actual, { prune: true });
-  mark('plan');
   const steps = [];
-  let last = performance.now();
-  const events = {
-    step: (a, s) => {
-      const now = performance.now();
-      steps.push([`${a.kind} ${a.id}: ${s}`, now]);
-      last = now;
-    },
-    done: (a) => steps.push([`${a.kind} ${a.id}: (done)`, performance.now()]),
-  };
-  const result = await execute(plan, host, events, { volumes: removing });
-  mark('execute');
-  lock.release();
+  let result;
+  try {
+    const actual = await observe(host, desired.project, { nft: usesNftables(desired) });
+    mark('observe');
+    const plan = diff(desired, actual, { prune: true });
+    mark('plan');
+    const events = {
+      step: (a, s) => steps.push([`${a.kind} ${a.id}: ${s}`, performance.now()]),
+      done: (a) => steps.push([`${a.kind} ${a.id}: (done)`, performance.now()]),
+    };
+    result = await execute(plan, host, events, { volumes: removing });
+    mark('execute');
+  } finally {
+    lock.release(); // the cleanup's down must not wait for this process
+  }
   if (removing) {
     lock.removeAndRelease?.();
     await host.state.removeProjectDir(desired.project);
