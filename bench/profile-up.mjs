@@ -28,10 +28,11 @@ export async function profileUp(dir, { removing = false } = {}) {
   mark('lock');
   const steps = [];
   let result;
+  let plan;
   try {
     const actual = await observe(host, desired.project, { nft: usesNftables(desired) });
     mark('observe');
-    const plan = diff(desired, actual, { prune: true });
+    plan = diff(desired, actual, { prune: true });
     mark('plan');
     const events = {
       step: (a, s) => steps.push([`${a.kind} ${a.id}: ${s}`, performance.now()]),
