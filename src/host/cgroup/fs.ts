@@ -2,14 +2,11 @@
 // can run the drivers against a fake tree that behaves like cgroupfs (control files appear
 // on mkdir, rmdir of a cgroup with control files works).
 
-import { closeSync, constants, mkdirSync, openSync, readdirSync, rmdirSync, statSync, write as writeFd, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { promisify } from 'node:util';
 import { readText, readTexts, SysError } from '../../native/index.js';
+import { write } from '../afs.js';
 import { errnoCode, HostError } from '../errors.js';
-
-const writeAsync = promisify(writeFd);
-
 
 /**
  * Control files whose write(2) can wait inside the kernel: a memory limit below usage
@@ -71,7 +68,7 @@ export const nodeCgroupFs: CgroupFs = {
       // O_WRONLY without O_CREAT/O_TRUNC: write-only control files (cgroup.kill) refuse O_RDWR
       // (libuv adds O_CLOEXEC).
       fd = openSync(path, constants.O_WRONLY);
-      if (!empty && MAY_WAIT.has(basename(path))) await writeAsync(fd, value);
+      if (!empty && MAY_WAIT.has(basename(path))) await write(fd, value);
       else writeSync(fd, value);
     } catch (cause) {
       throw new HostError(`write ${value} to ${path}: ${errnoCode(cause) ?? String(cause)}`, { cause, path, value });
