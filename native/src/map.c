@@ -7,9 +7,10 @@
 //
 // A mapping follows its file: the bundle is only ever replaced (scripts/bundle.mjs writes a new
 // file and renames it), never rewritten in place, so a running zonectl keeps the one it mapped.
-// Plain C against node_api.h, apart from the addon (it is loaded before any command, --version
-// included, so it is kept to two functions: no C++ runtime to initialise). Built with -z now:
-// on a Node without external strings the load fails, and bin/zonectl.cjs reads the files.
+// An addon of its own, in plain C against node_api.h: it is loaded before any command,
+// --version included, so it is kept to two functions, with no C++ runtime to initialise. Built
+// with -z now: on a Node without external strings the load fails, and bin/zonectl.cjs reads the
+// files.
 
 #define NAPI_EXPERIMENTAL
 #include <node_api.h>
