@@ -41,7 +41,7 @@ function compile(name) {
     try {
       cachedData = readFileSync(cacheFile);
     } catch {
-      cachedData = undefined; // no cache yet: V8 compiles from source
+      // no cache yet: V8 compiles from source
     }
   }
   // ASCII only (scripts/bundle.mjs escapes the rest): a one-byte string, as latin1 with no decoding

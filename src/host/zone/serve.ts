@@ -1,8 +1,9 @@
 // The zone helper's `serve` process (native/helper/main.c): it forks one process for each zone
 // start, where an exec of the helper a zone would run glibc's start-up each time (~0.3 ms of
-// trapped CPUID instructions in a VM, and the exec). A start reserves it as it begins (the
-// first one starts it, so that its exec overlaps with the start's own preparation); it is let
-// go (its stdin closed: it exits) once no start holds it, and the next start starts another.
+// trapped CPUID instructions in a VM, and the exec). A run that will start zones reserves it
+// first (ZoneDriver.hold, from execute), so that its spawn and exec are off the first start's
+// path; each start reserves it too (and starts one if none runs). It is let go (its stdin
+// closed: it exits) once no reservation holds it, and the next reservation starts another.
 
 import { type ProgramOutput, type ProgramRun, runProgram } from '../run.js';
 
