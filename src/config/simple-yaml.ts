@@ -1,12 +1,14 @@
 // The plain subset of YAML that most zones files are written in, parsed straight into
 // located nodes: block maps and block lists, one-line flow lists and maps, plain and quoted
-// one-line scalars, comments. The yaml package parses any YAML, but slowly when the process
+// one-line scalars, comments, and Compose's way of sharing settings: an anchor on a value
+// (`x-small: &small`), an alias of it (`*small`) and merge keys (`<<: *small`). The yaml package parses any YAML, but slowly when the process
 // is new (a 100-zone file: ~55 ms of a cold start, ~13 ms warm, for ~2 ms here), and every
 // zonectl command is a new process.
 //
 // This parser never reports a problem and never guesses: at the first thing outside the
-// subset (anchors, aliases, merge keys, tags, multi-line or escaped scalars, a key without
-// a value, a duplicate key, tabs, non-ASCII text...) it returns null and parseYaml hands the
+// subset (an anchor inside a flow collection or defined twice, an alias before its anchor,
+// tags, multi-line or escaped scalars, a key without a value, a duplicate key, tabs,
+// non-ASCII text...) it returns null and parseYaml hands the
 // whole text to the yaml package, which also reports every mistake. What it does return
 // equals what parseYaml builds from yaml's Document, value for value and position for
 // position (test/config/simple-yaml.test.ts compares the two over samples, fixtures and
@@ -20,6 +22,10 @@ const MAX_DEPTH = 64;
 /** A key the subset accepts: plain, and a string under the core schema (not `true`, `null`, `8080`). */
 const KEY = /^[A-Za-z_/][A-Za-z0-9_./-]*/;
 const NOT_STRING_KEY = /^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+/** An anchor's or alias's name the subset accepts (YAML allows more; those are yaml's). */
+const NAME = /^[A-Za-z0-9_-]+/;
+/** Nodes made by aliases, at most (yaml refuses a file that expands past 200,000). */
+const MAX_COPIES = 50_000;
 
 class Decline extends Error {}
 
@@ -64,6 +70,9 @@ export function parseSimpleYaml(text: string, file: string): LNode | null {
 class BlockParser {
   /** Index of the next line to read. */
   next = 0;
+  /** Each anchor's node, once it is parsed (an alias inside its own anchor is yaml's to refuse). */
+  private readonly anchors = new Map<string, LNode>();
+  private copies = 0;
 
   constructor(
     private readonly lines: Line[],
@@ -79,10 +88,23 @@ class BlockParser {
     if (depth > MAX_DEPTH) decline();
     const first = this.lines[this.next]!;
     const entries = new Map<string, LEntry>();
+    let merged: LNode[] | null = null;
     while (this.next < this.lines.length) {
       const line = this.lines[this.next]!;
       if (line.indent < indent) break;
       if (line.indent > indent) decline(); // a continuation line, or a stray indent
+      if (line.content.startsWith('<<: ')) {
+        // A merge key: a map, or a flow list of maps (aliases, mostly), on this line. A second
+        // one is a duplicate key, and anything else in it a mistake: yaml reports those.
+        if (merged !== null) decline();
+        this.next++;
+        const after = line.content.slice(4).trimStart();
+        if (after === '' || after.startsWith('#')) decline();
+        const value = this.node(line, line.content.length - after.length, null, depth + 1);
+        merged = value.kind === 'seq' ? value.items : [value];
+        if (merged.some((m) => m.kind !== 'map')) decline();
+        continue;
+      }
       const key = KEY.exec(line.content)?.[0];
       if (key === undefined || NOT_STRING_KEY.test(key) || entries.has(key)) decline();
       const rest = line.content.slice(key!.length);
@@ -90,18 +112,69 @@ class BlockParser {
       const keyLoc = this.loc(line, 0);
       this.next++;
       const after = rest.slice(1).trimStart();
-      let value: LNode;
-      if (after === '' || after.startsWith('#')) {
-        // The value is the block below, more indented; none (a null value) is left to yaml.
-        const below = this.lines[this.next];
-        if (below === undefined || below.indent <= indent) decline();
-        value = below!.content === '-' || below!.content.startsWith('- ') ? this.seq(below!.indent, depth + 1) : this.map(below!.indent, depth + 1);
-      } else {
-        value = this.inline(line, line.content.length - after.length, depth + 1);
-      }
+      const value = after === '' || after.startsWith('#') ? this.block(indent, depth + 1) : this.node(line, line.content.length - after.length, indent, depth + 1);
       entries.set(key!, { keyLoc, value });
     }
+    // Explicit keys win; among merged maps, the earlier one wins (as src/config/source.ts does).
+    for (const m of merged ?? []) {
+      for (const [k, e] of (m as LMap).entries) if (!entries.has(k)) entries.set(k, e);
+    }
     return { kind: 'map', loc: this.loc(first, 0), entries };
+  }
+
+  /** A map's value on the lines below its key, more indented; none (a null value) is left to yaml. */
+  private block(indent: number, depth: number): LNode {
+    const below = this.lines[this.next];
+    if (below === undefined || below.indent <= indent) decline();
+    return below!.content === '-' || below!.content.startsWith('- ') ? this.seq(below!.indent, depth) : this.map(below!.indent, depth);
+  }
+
+  /**
+   * A value that starts at `column` of `line`: an anchored value (`&name` and a value on this
+   * line, or, after a key at `indent`, the block below), an alias, or an inline value.
+   */
+  private node(line: Line, column: number, indent: number | null, depth: number): LNode {
+    const s = line.content;
+    if (s[column] === '*') {
+      const [node, end] = this.alias(s, column, depth);
+      const tail = s.slice(end).trimStart(); // a comment may follow, after a space
+      if (tail !== '' && (s[end] !== ' ' || !tail.startsWith('#'))) decline();
+      return node;
+    }
+    if (s[column] !== '&') return this.inline(line, column, depth);
+    const name = NAME.exec(s.slice(column + 1))?.[0];
+    if (name === undefined || this.anchors.has(name)) decline(); // redefined: yaml's
+    const end = column + 1 + name!.length;
+    let value: LNode;
+    if (end === s.length && indent !== null) {
+      value = this.block(indent, depth);
+    } else {
+      const after = s.slice(end).trimStart();
+      // a comment, or an alias, after an anchor: yaml's
+      if (s[end] !== ' ' || after === '' || after.startsWith('#') || after.startsWith('*') || after.startsWith('&')) decline();
+      value = this.inline(line, s.length - after.length, depth);
+    }
+    this.anchors.set(name!, value);
+    return value;
+  }
+
+  /** The alias at `at` of `s` (`*name`): a copy of its anchor's node, and where its name ends. */
+  readonly alias = (s: string, at: number, depth: number): [LNode, number] => {
+    const name = NAME.exec(s.slice(at + 1))?.[0];
+    const target = name === undefined ? undefined : this.anchors.get(name);
+    if (target === undefined) decline(); // unknown, or not yet parsed
+    return [this.copy(target!, depth), at + 1 + name!.length];
+  };
+
+  /** A copy of `n` with its positions: yaml gives each use of an anchor nodes of its own. */
+  private copy(n: LNode, depth: number): LNode {
+    if (++this.copies > MAX_COPIES) decline();
+    if (n.kind === 'scalar') return { kind: 'scalar', loc: { ...n.loc }, value: n.value };
+    if (depth > MAX_DEPTH) decline();
+    if (n.kind === 'seq') return { kind: 'seq', loc: { ...n.loc }, items: n.items.map((i) => this.copy(i, depth + 1)) };
+    const entries = new Map<string, LEntry>();
+    for (const [k, e] of n.entries) entries.set(k, { keyLoc: { ...e.keyLoc }, value: this.copy(e.value, depth + 1) });
+    return { kind: 'map', loc: { ...n.loc }, entries };
   }
 
   /** A block list whose dashes sit at `indent`; each item on its dash's line. */
@@ -116,7 +189,7 @@ class BlockParser {
       this.next++;
       const after = line.content.slice(2).trimStart();
       if (after === '' || after.startsWith('#')) decline(); // an item on the lines below
-      items.push(this.inline(line, line.content.length - after.length, depth + 1));
+      items.push(this.node(line, line.content.length - after.length, null, depth + 1));
     }
     return { kind: 'seq', loc: this.loc(first, 0), items };
   }
@@ -128,7 +201,7 @@ class BlockParser {
     let node: LNode;
     let end: number;
     if (c === '[' || c === '{') {
-      const flow = new FlowParser(s, (col) => this.loc(line, col));
+      const flow = new FlowParser(s, (col) => this.loc(line, col), this.alias);
       node = flow.collection(column, depth);
       end = flow.pos;
     } else if (c === '"' || c === "'") {
@@ -153,6 +226,7 @@ class FlowParser {
   constructor(
     private readonly s: string,
     private readonly loc: (column: number) => Loc,
+    private readonly alias: (s: string, at: number, depth: number) => [LNode, number],
   ) {}
 
   private spaces(): void {
@@ -203,6 +277,12 @@ class FlowParser {
     const s = this.s;
     const c = s[this.pos];
     if (c === '[' || c === '{') return this.collection(this.pos, depth);
+    if (c === '*') {
+      const [node, end] = this.alias(s, this.pos, depth);
+      if (end < s.length && !' ,]}'.includes(s[end]!)) decline();
+      this.pos = end;
+      return node;
+    }
     if (c === '"' || c === "'") {
       const [node, end] = quoted(s, this.pos, this.loc(this.pos));
       this.pos = end;

@@ -43,6 +43,11 @@ const CORNERS = [
   'a: [a b, c d]\nb: {x: a b}\nc: [-1, -x, ~, null]\nd: 1 # c\n# end',
   'a:\n  b:\n    c:\n      d: [1]\n',
   'io:\n  devices:\n    /dev/vda: { read_bps: 20M, write_iops: 500 }\n    /dev/sdb: {}\n',
+  // anchors, aliases and merge keys, as Compose files use them
+  'x-small: &small\n  memory: 96M\n  pids: 64\nzones:\n  a:\n    limits:\n      <<: *small\n      cpus: 0.5\n  b:\n    limits: *small\n',
+  'a: &x\n  m: 1\n  p: 2\ny: &y\n  p: 5\n  q: 6\nb:\n  <<: *x\n  m: 3\nc:\n  m: 0\n  <<: [*y, *x]\nd: &s hello # c\ne: *s\nf: [*s, *x, {k: *s}]\n',
+  'x-env: &env { A: 1, B: "two" }\nx-list: &list\n  - a\n  - &item b\nz:\n  env:\n    <<: *env\n  more: *list\n  one: *item # c\n  q: &q \'quoted\'\n  r: *q\n',
+  'base: &b\n  x:\n    y: [1, 2]\nl:\n  - *b\n  - &n 3\n  - *n\nm:\n  <<: &inline { k: v }\n  j: *inline\n',
 ];
 
 const INSERTS = [' ', ':', '-', '#', '"', "'", '[', ']', '{', '}', ',', '\n', '&', '*', '\t', 'é', '0', '.', '~', ': ', '- ', '\n  ', 'true', 'null', '1e3', '0x1f', '0o7', '-0', '+1', "''", '\\'];
@@ -140,8 +145,14 @@ describe('the fast path for plain YAML', () => {
 
   it('leaves to yaml what it does not know', () => {
     for (const text of [
-      'a: &x 1\nb: *x\n', // anchors, aliases
-      'a:\n  <<: {b: 1}\n', // merge keys
+      'a: *x\nb: &x 1\n', // an alias before its anchor
+      'a: &x 1\nb: &x 2\n', // an anchor defined twice
+      'a: &x\n  b: *x\n', // an alias inside its own anchor
+      'a: [&x 1, *x]\n', // an anchor inside a flow collection
+      'a: &x.y 1\n', // an anchor name beyond the subset's
+      'a: &x # c\n  b: 1\n', // a comment after an anchor
+      'a: 1\nb:\n  <<: *a\n', // a merge of what is not a map
+      'a: &a {x: 1}\nb:\n  <<: *a\n  <<: *a\n', // two merge keys
       'a: !!str 1\n', // tags
       'a: |\n  text\n', // block scalars
       'a: one\n  two\n', // a plain scalar over two lines
