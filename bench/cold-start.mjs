@@ -23,12 +23,11 @@ if (isMain(import.meta.url)) {
     const dir = coldProject();
     onCleanup(() => downProject(dir));
     const { cases: peers, notes } = await peerCases({ only: ['unshare (floor)', 'crun run', 'nsenter -m true (crun wrapper)'] });
-    const [node, cli] = ZONECTL;
     const cases = {
       ...peers,
-      'zonectl --version': { cmd: node, args: [cli, '--version'] },
-      'zonectl up (1 zone)': { cmd: node, args: [cli, '-q', '-f', dir, 'up'] },
-      'zonectl down (1 zone)': { cmd: node, args: [cli, '-q', '-f', dir, 'down', '--volumes'] },
+      'zonectl --version': { cmd: ZONECTL, args: ['--version'] },
+      'zonectl up (1 zone)': { cmd: ZONECTL, args: ['-q', '-f', dir, 'up'] },
+      'zonectl down (1 zone)': { cmd: ZONECTL, args: ['-q', '-f', dir, 'down', '--volumes'] },
     };
     console.log(`cold start, ${runs} interleaved rounds`);
     const samples = await interleave(cases, runs);

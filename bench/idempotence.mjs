@@ -60,15 +60,14 @@ if (isMain(import.meta.url)) {
     zonectl(['-q', '-f', dir, 'up']);
     const pid = zonePid(dir);
     const mem = memoryFile();
-    const [node, cli] = ZONECTL;
 
     console.log(`no-op up and plan, ${runs} interleaved rounds`);
     const noop = await interleave(
       {
-        'zonectl --version': { cmd: node, args: [cli, '--version'] },
-        'zonectl up (converged, no-op)': { cmd: node, args: [cli, '-q', '-f', dir, 'up'] },
-        'zonectl plan (converged)': { cmd: node, args: [cli, '-f', dir, 'plan'] },
-        'zonectl ps': { cmd: node, args: [cli, '-f', dir, 'ps'] },
+        'zonectl --version': { cmd: ZONECTL, args: ['--version'] },
+        'zonectl up (converged, no-op)': { cmd: ZONECTL, args: ['-q', '-f', dir, 'up'] },
+        'zonectl plan (converged)': { cmd: ZONECTL, args: ['-f', dir, 'plan'] },
+        'zonectl ps': { cmd: ZONECTL, args: ['-f', dir, 'ps'] },
       },
       runs,
     );
@@ -93,7 +92,7 @@ if (isMain(import.meta.url)) {
     );
 
     console.log(`hot reload in watch mode, ${edits} edits`);
-    const watch = spawn(node, [cli, '-f', dir, 'up', '--watch', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watch = spawn(ZONECTL, ['-f', dir, 'up', '--watch', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let watchOut = '';
     watch.stdout.on('data', (b) => (watchOut += b));
     watch.stderr.on('data', (b) => (watchOut += b));

@@ -29,7 +29,7 @@ async function timedUp(dir) {
   zonectl(['-q', '-f', dir, 'up']);
   zonectl(['-q', '-f', dir, 'down', '--volumes']);
   await sleep(2000); // the kernel's namespace teardown runs after down returns
-  const ms = time(ZONECTL[0], [ZONECTL[1], '-q', '-f', dir, 'up']);
+  const ms = time(ZONECTL, ['-q', '-f', dir, 'up']);
   zonectl(['-q', '-f', dir, 'down', '--volumes']);
   await sleep(2000);
   return ms;

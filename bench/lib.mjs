@@ -14,7 +14,11 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const RESULTS = join(root, 'bench', 'RESULTS.md');
-export const ZONECTL = [process.execPath, join(root, 'bin', 'zonectl.cjs')];
+/**
+ * The zonectl command as a user runs it: the bin, exec'd, so that its shell line runs (it starts
+ * node without NODE_EXTRA_CA_CERTS; see bin/zonectl.cjs).
+ */
+export const ZONECTL = join(root, 'bin', 'zonectl.cjs');
 /** Scratch space for projects and bundles; /tmp is local tmpfs or disk, never the repo. */
 export const SCRATCH = '/tmp/zb-bench';
 /** Every subnet a scenario uses lies inside this block (checked against the host's routes). */
@@ -31,7 +35,7 @@ export function run(cmd, args = [], { check = true, input, env, cwd = root, time
 }
 
 export function zonectl(args, opts) {
-  return run(ZONECTL[0], [ZONECTL[1], ...args], opts);
+  return run(ZONECTL, args, opts);
 }
 
 /** Wall time in ms of one command (output discarded, failure is an error). */
@@ -152,7 +156,7 @@ export function machineFacts() {
     // where zonectl writes: on a journal-less ext4, inode allocation slows down with the churn
     // of earlier runs (bench/RESULTS.md, findings), so results drift with the machine's history
     filesystems: `/run/zonectl ${fsOf('/run/zonectl')}, /var/lib/zonectl ${fsOf('/var/lib/zonectl')}`,
-    NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS}); every node start pays for it` : 'not set',
+    NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS}); a node start pays for it (\`node -e 0\` here), the zonectl command does not (bin/zonectl.cjs starts node without it)` : 'not set',
     zonectl: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} (${gitHead()})`,
     peers: `${ver('crun', ['--version'])}; ${ver('runc', ['--version'])}; ${ver('bwrap', ['--version'])}; ${ver('unshare', ['--version'])}`,
   };

@@ -17,12 +17,11 @@ if (isMain(import.meta.url)) {
     const dir = scaleProject(n);
     onCleanup(() => downProject(dir));
     zonectl(['-q', '-f', dir, 'up'], { timeout: 600_000 });
-    const [node, cli] = ZONECTL;
     const cases = {
-      'node -e 0': { cmd: node, args: ['-e', '0'] },
-      [`zonectl up (no-op, ${n} zones)`]: { cmd: node, args: [cli, '-q', '-f', dir, 'up'] },
-      [`zonectl plan (${n} zones)`]: { cmd: node, args: [cli, '-f', dir, 'plan'] },
-      [`zonectl validate (${n} zones)`]: { cmd: node, args: [cli, 'validate', '-q', '-f', dir] },
+      'node -e 0': { cmd: process.execPath, args: ['-e', '0'] },
+      [`zonectl up (no-op, ${n} zones)`]: { cmd: ZONECTL, args: ['-q', '-f', dir, 'up'] },
+      [`zonectl plan (${n} zones)`]: { cmd: ZONECTL, args: ['-f', dir, 'plan'] },
+      [`zonectl validate (${n} zones)`]: { cmd: ZONECTL, args: ['validate', '-q', '-f', dir] },
     };
     console.log(`no-op up of ${n} zones, ${runs} interleaved rounds`);
     const samples = await interleave(cases, runs);

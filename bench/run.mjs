@@ -47,7 +47,7 @@ for (const name of wanted) {
   if (name === 'validate' && code === 0) {
     writeSection(
       'startup',
-      `## Start-up: validate and --version against node -e 0\n\n${factsMarkdown({ ...facts, 'load average at end': loadavg() })}\n\nCommand: \`node bench/validate.mjs\` (40 interleaved runs of \`node -e 0\` and \`zonectl validate -q -f samples/webstack\`), measured with the environment as it is (see NODE_EXTRA_CA_CERTS above):\n\n\`\`\`\n${out.trim()}\n\`\`\`\n`,
+      `## Start-up: validate and --version against node -e 0\n\n${factsMarkdown({ ...facts, 'load average at end': loadavg() })}\n\nCommand: \`node bench/validate.mjs\` (40 interleaved runs of \`node -e 0\`, \`zonectl validate -q -f samples/webstack\` and \`zonectl --version\`, zonectl run as a user runs it: \`bin/zonectl.cjs\` exec'd), measured with the environment as it is (see NODE_EXTRA_CA_CERTS above); when NODE_EXTRA_CA_CERTS is set, \`node -e 0\` without it too, since the zonectl command starts node without it:\n\n\`\`\`\n${out.trim()}\n\`\`\`\n`,
     );
   }
 }

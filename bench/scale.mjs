@@ -96,8 +96,7 @@ export function ipBatch(n) {
   return { up, down, clean };
 }
 
-const [node, cli] = ZONECTL;
-const zc = (args) => time(node, [cli, ...args]);
+const zc = (args) => time(ZONECTL, args);
 
 /** Settle time after the kernel's visible teardown (see settle()). */
 const SETTLE_MS = 500;
