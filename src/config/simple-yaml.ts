@@ -1,18 +1,18 @@
 // The plain subset of YAML that most zones files are written in, parsed straight into
 // located nodes: block maps and block lists, one-line flow lists and maps, plain and quoted
 // one-line scalars, comments, and Compose's way of sharing settings: an anchor on a value
-// (`x-small: &small`), an alias of it (`*small`) and merge keys (`<<: *small`). The yaml package parses any YAML, but slowly when the process
-// is new (a 100-zone file: ~55 ms of a cold start, ~13 ms warm, for ~2 ms here), and every
+// (`x-small: &small`), an alias of it (`*small`) and merge keys (`<<: *small`). The yaml
+// package parses any YAML, but slowly when the process is new (a 100-zone file: ~55 ms of a
+// cold start, ~13 ms warm, for ~2 ms here; its first run for a small file ~9 ms), and every
 // zonectl command is a new process.
 //
 // This parser never reports a problem and never guesses: at the first thing outside the
 // subset (an anchor inside a flow collection or defined twice, an alias before its anchor,
 // tags, multi-line or escaped scalars, a key without a value, a duplicate key, tabs,
-// non-ASCII text...) it returns null and parseYaml hands the
-// whole text to the yaml package, which also reports every mistake. What it does return
-// equals what parseYaml builds from yaml's Document, value for value and position for
-// position (test/config/simple-yaml.test.ts compares the two over samples, fixtures and
-// thousands of mutations of them).
+// non-ASCII text...) it returns null and parseYaml hands the whole text to the yaml package,
+// which also reports every mistake. What it does return equals what parseYaml builds from
+// yaml's Document, value for value and position for position (test/config/simple-yaml.test.ts
+// compares the two over samples, fixtures and thousands of mutations of them).
 
 import type { Loc } from './errors.js';
 import type { LEntry, LMap, LNode, LScalar, LSeq, Scalar } from './source.js';
