@@ -285,7 +285,7 @@ function safeReaddir(dir) {
  * host's mount points (iproute2's first `ip netns add` makes /run/netns a mount of its own).
  */
 export function hostBaseline() {
-  return { cgroupRoot: safeReaddir('/sys/fs/cgroup').sort(), mounts: mountPoints() };
+  return { cgroupRoot: safeReaddir('/sys/fs/cgroup').sort(), mounts: mountPoints(), runDir: existsSync('/run/zonectl') };
 }
 
 /** The host's mount points, one entry per mount (this process's mount namespace: the host's). */
@@ -297,6 +297,8 @@ export function mountPoints() {
 function addedSince(before) {
   const now = hostBaseline();
   const left = now.cgroupRoot.filter((e) => !before.cgroupRoot.includes(e)).map((e) => `/sys/fs/cgroup/${e} (new at the cgroup mount point; zonectl makes nothing there)`);
+  // the run directory goes with the last run that leaves it empty (src/host/state/volatile.ts)
+  if (now.runDir && !before.runDir && safeReaddir('/run/zonectl').length === 0) left.push('/run/zonectl (new, and empty)');
   const mounts = [...before.mounts];
   for (const m of now.mounts) {
     const i = mounts.indexOf(m);

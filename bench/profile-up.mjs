@@ -24,6 +24,9 @@ export async function profileUp(dir, { removing = false } = {}) {
   timeDrivers(host, calls);
   const desired = removing ? { ...d0, networks: {}, zones: {} } : d0;
   mark('load config + createHost');
+  // as app/up.ts: the run directory (a tmpfs of zonectl's own where /run is on a disk), then the lock
+  const runDir = await host.state.hold();
+  mark('run directory');
   const lock = await lockFile(host.state.lockPath(desired.project));
   mark('lock');
   const steps = [];
@@ -47,6 +50,7 @@ export async function profileUp(dir, { removing = false } = {}) {
     lock.removeAndRelease?.();
     await host.state.removeProjectDir(desired.project);
   }
+  await runDir.release(); // the last one out unmounts it and removes the empty directory
   mark('release');
   if (!result.ok) throw new Error(`execute failed: ${[...result.results.values()].filter((r) => r.status === 'failed').map((r) => r.error.message).join('; ')}`);
   // a step's time: from its start event to the next event of the same action
