@@ -27,30 +27,33 @@ export async function profileUp(dir, { removing = false } = {}) {
   // as app/up.ts: the run directory (a tmpfs of zonectl's own where /run is on a disk), then the lock
   const runDir = await host.state.hold();
   mark('run directory');
-  const lock = await lockFile(host.state.lockPath(desired.project));
-  mark('lock');
   const steps = [];
   let result;
   let plan;
   try {
-    const actual = await observe(host, desired.project, { nft: usesNftables(desired) });
-    mark('observe');
-    plan = diff(desired, actual, { prune: true });
-    mark('plan');
-    const events = {
-      step: (a, s) => steps.push([`${a.kind} ${a.id}: ${s}`, performance.now()]),
-      done: (a) => steps.push([`${a.kind} ${a.id}: (done)`, performance.now()]),
-    };
-    result = await execute(plan, host, events, { volumes: removing });
-    mark('execute');
+    const lock = await lockFile(host.state.lockPath(desired.project));
+    mark('lock');
+    try {
+      const actual = await observe(host, desired.project, { nft: usesNftables(desired) });
+      mark('observe');
+      plan = diff(desired, actual, { prune: true });
+      mark('plan');
+      const events = {
+        step: (a, s) => steps.push([`${a.kind} ${a.id}: ${s}`, performance.now()]),
+        done: (a) => steps.push([`${a.kind} ${a.id}: (done)`, performance.now()]),
+      };
+      result = await execute(plan, host, events, { volumes: removing });
+      mark('execute');
+    } finally {
+      lock.release(); // the cleanup's down must not wait for this process
+    }
+    if (removing) {
+      lock.removeAndRelease?.();
+      await host.state.removeProjectDir(desired.project);
+    }
   } finally {
-    lock.release(); // the cleanup's down must not wait for this process
+    await runDir.release(); // the last one out unmounts it and removes the empty directory
   }
-  if (removing) {
-    lock.removeAndRelease?.();
-    await host.state.removeProjectDir(desired.project);
-  }
-  await runDir.release(); // the last one out unmounts it and removes the empty directory
   mark('release');
   if (!result.ok) throw new Error(`execute failed: ${[...result.results.values()].filter((r) => r.status === 'failed').map((r) => r.error.message).join('; ')}`);
   // a step's time: from its start event to the next event of the same action

@@ -88,7 +88,7 @@ class BlockParser {
     if (depth > MAX_DEPTH) decline();
     const first = this.lines[this.next]!;
     const entries = new Map<string, LEntry>();
-    let merged: LNode[] | null = null;
+    let merged: LMap[] | null = null;
     while (this.next < this.lines.length) {
       const line = this.lines[this.next]!;
       if (line.indent < indent) break;
@@ -101,8 +101,7 @@ class BlockParser {
         const after = line.content.slice(4).trimStart();
         if (after === '' || after.startsWith('#')) decline();
         const value = this.node(line, line.content.length - after.length, null, depth + 1);
-        merged = value.kind === 'seq' ? value.items : [value];
-        if (merged.some((m) => m.kind !== 'map')) decline();
+        merged = (value.kind === 'seq' ? value.items : [value]).map((m) => (m.kind === 'map' ? m : decline()));
         continue;
       }
       const key = KEY.exec(line.content)?.[0];
@@ -117,7 +116,7 @@ class BlockParser {
     }
     // Explicit keys win; among merged maps, the earlier one wins (as src/config/source.ts does).
     for (const m of merged ?? []) {
-      for (const [k, e] of (m as LMap).entries) if (!entries.has(k)) entries.set(k, e);
+      for (const [k, e] of m.entries) if (!entries.has(k)) entries.set(k, e);
     }
     return { kind: 'map', loc: this.loc(first, 0), entries };
   }
