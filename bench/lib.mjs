@@ -38,10 +38,14 @@ export function zonectl(args, opts) {
   return run(ZONECTL, args, opts);
 }
 
-/** Wall time in ms of one command (output discarded, failure is an error). */
+/**
+ * Wall time in ms of one command (output discarded, failure is an error). `detached`: the
+ * command leaves a process behind that would hold a stderr pipe open, and spawnSync would wait
+ * for it (`crun run -d`): stderr is discarded too.
+ */
 export function time(cmd, args = [], opts = {}) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? root, env: opts.env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? root, env: opts.env, stdio: ['ignore', 'ignore', opts.detached ? 'ignore' : 'pipe'], encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().slice(-2000)}`);
@@ -158,7 +162,7 @@ export function machineFacts() {
     filesystems: `/run/zonectl ${fsOf('/run/zonectl')}, /var/lib/zonectl ${fsOf('/var/lib/zonectl')}`,
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS}); a node start pays for it (\`node -e 0\` here), the zonectl command does not (bin/zonectl.cjs starts node without it)` : 'not set',
     zonectl: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} (${gitHead()})`,
-    peers: `${ver('crun', ['--version'])}; ${ver('runc', ['--version'])}; ${ver('bwrap', ['--version'])}; ${ver('unshare', ['--version'])}`,
+    peers: `${ver('crun', ['--version'])}; ${ver('runc', ['--version'])}; ${ver('bwrap', ['--version'])}; ${ver('conmon', ['--version'])}; ${ver('unshare', ['--version'])}`,
   };
 }
 
@@ -265,7 +269,8 @@ export function benchObjects() {
     } catch {
       continue; // gone meanwhile
     }
-    if (cmd.includes('/run/zonectl/zb-')) found.push(`process ${p} ${cmd.slice(0, 80)}`);
+    // a zone's helper names its spec under /run/zonectl; a peer's runtime or monitor, its bundle under SCRATCH
+    if (cmd.includes('/run/zonectl/zb-') || cmd.includes(SCRATCH + '/')) found.push(`process ${p} ${cmd.slice(0, 80)}`);
   }
   return found.sort();
 }

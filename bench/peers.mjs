@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { factsMarkdown, fmt, interleave, isMain, machineFacts, main, onCleanup, ratio, run, SCRATCH, sleep, stats, statsTable, writeSection } from './lib.mjs';
 
-const PACKAGES = { crun: 'crun', runc: 'runc', bwrap: 'bubblewrap', busybox: 'busybox-static' };
+const PACKAGES = { crun: 'crun', runc: 'runc', bwrap: 'bubblewrap', conmon: 'conmon', busybox: 'busybox-static' };
 export const LIMITS = { memory: 64 * 2 ** 20, pids: 32 };
 
 /** Install the peers from Debian's packages when missing (apt-get update first). */
@@ -28,9 +28,9 @@ export function ensurePeers() {
   return missing;
 }
 
-/** An OCI bundle: busybox-static rootfs, `true`, the same namespaces and limits as the zone. */
-export function makeBundle() {
-  const dir = join(SCRATCH, 'oci-bundle');
+/** An OCI bundle: busybox-static rootfs, `args` (`true`), the same namespaces and limits as the zone. */
+export function makeBundle({ name = 'oci-bundle', args = ['/bin/true'] } = {}) {
+  const dir = join(SCRATCH, name);
   rmSync(dir, { recursive: true, force: true });
   for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp']) mkdirSync(join(dir, 'rootfs', d), { recursive: true });
   copyFileSync('/bin/busybox', join(dir, 'rootfs/bin/busybox'));
@@ -38,7 +38,7 @@ export function makeBundle() {
   run('runc', ['spec', '-b', dir]); // the runtime's own default config, then our changes
   const config = JSON.parse(spawnSync('cat', [join(dir, 'config.json')], { encoding: 'utf8' }).stdout);
   config.process.terminal = false;
-  config.process.args = ['/bin/true'];
+  config.process.args = args;
   config.root = { path: 'rootfs', readonly: true };
   config.hostname = 'zb';
   config.linux.namespaces = ['pid', 'network', 'uts', 'ipc', 'mount', 'cgroup'].map((type) => ({ type }));
@@ -56,7 +56,7 @@ export function makeBundle() {
  */
 export async function crunNamespace(bundle) {
   const probe = spawnSync('crun', ['run', '-b', bundle, 'zb-probe'], { encoding: 'utf8' });
-  if (probe.status === 0) return { note: 'crun runs on this host as it is', wrap: (a) => ['crun', a] };
+  if (probe.status === 0) return { note: 'crun runs on this host as it is', wrap: (a) => ['crun', a], enter: (cmd, a) => [cmd, a] };
   const reason = (probe.stderr || probe.stdout).trim();
   const disabled = spawnSync('crun', ['--cgroup-manager=disabled', 'run', '-b', bundle, 'zb-probe'], { encoding: 'utf8' });
   const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', 'infinity'], { stdio: 'ignore' });
@@ -64,7 +64,8 @@ export async function crunNamespace(bundle) {
   await sleep(100);
   const unified = spawnSync('findmnt', ['-n', '-o', 'TARGET', '-t', 'cgroup2'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
   run('nsenter', ['-t', String(holder.pid), '-m', 'umount', '-l', unified]);
-  const wrap = (args) => ['nsenter', ['-t', String(holder.pid), '-m', 'crun', ...args]];
+  const enter = (cmd, args) => ['nsenter', ['-t', String(holder.pid), '-m', cmd, ...args]];
+  const wrap = (args) => enter('crun', args);
   const again = spawnSync(...wrap(['run', '-b', bundle, 'zb-probe']), { encoding: 'utf8' });
   if (again.status !== 0) throw new Error(`crun fails even with the cgroup2 mount detached: ${again.stderr.trim()}`);
   return {
@@ -74,6 +75,7 @@ export async function crunNamespace(bundle) {
       `detached (v1 hierarchies untouched, so crun's cgroupfs manager applies the memory and pids limits through v1), entered with ` +
       '`nsenter -t HOLDER -m`; the `nsenter -m true` case is that wrapper\'s cost, and "crun run (net)" takes it off.',
     wrap,
+    enter,
     nsenterTrue: ['nsenter', ['-t', String(holder.pid), '-m', 'true']],
   };
 }

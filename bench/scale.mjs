@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { cpus } from 'node:os';
 
 import { assertBlockFree, downProject, factsMarkdown, fmt, isMain, loadavg, machineFacts, main, mountPoints, onCleanup, run, SCRATCH, stats, systemCpu, time, timeCpu, writeProject, writeSection, zonectl, ZONECTL, zoneYaml } from './lib.mjs';
+import { crunNamespace, ensurePeers, makeBundle } from './peers.mjs';
 
 const SEGMENTS = [
   { name: 'seg-a', subnet: '10.213.232.0/22', base: [10, 213, 232] },
@@ -96,6 +97,35 @@ export function ipBatch(n) {
   return { up, down, clean };
 }
 
+/**
+ * The peer at scale: n containers of `bundle` (busybox `sleep`, the zones' namespaces and
+ * limits, no network) started one after another with `crun run -d`, as a tool without a daemon
+ * would; down: `crun delete -f` each. Where crun runs through the nsenter wrapper
+ * (bench/peers.mjs), the wrapper's own cost, timed in the same round, is taken off each call.
+ */
+export function crunDetached(n, crun, bundle) {
+  const id = (i) => `zb-crund${n}-${i}`;
+  const wrapper = () => {
+    if (!crun.nsenterTrue) return 0;
+    return stats(Array.from({ length: 10 }, () => time(...crun.nsenterTrue))).median;
+  };
+  const each = (args) => {
+    const w = wrapper();
+    let ms = 0;
+    for (let i = 0; i < n; i++) ms += time(...crun.wrap(args(id(i))), { detached: true });
+    return ms - n * w;
+  };
+  return {
+    up: () => each((c) => ['run', '-d', '-b', bundle, c]),
+    down: () => each((c) => ['delete', '-f', c]),
+    /** Cleanup after a failure: every container of this size that is there goes. */
+    clean: () => {
+      const ids = run(...crun.wrap(['list', '-q']), { check: false }).stdout.split('\n').filter((c) => c.startsWith(`zb-crund${n}-`));
+      for (const c of ids) run(...crun.wrap(['delete', '-f', c]), { check: false });
+    },
+  };
+}
+
 const zc = (args) => time(ZONECTL, args);
 
 /** Settle time after the kernel's visible teardown (see settle()). */
@@ -119,14 +149,18 @@ function settle() {
 }
 
 export async function scaleRounds(plan, out) {
+  ensurePeers();
+  const crun = await crunNamespace(makeBundle()); // probes crun with `true`
+  const bundle = makeBundle({ name: 'oci-bundle-sleep', args: ['/bin/sleep', '3600'] });
   const sizes = plan.map(([n, repeats]) => {
     const project = `zb-scale-${n}`;
     const dir = scaleProject(n, project);
     const ipb = ipBatch(n);
-    const offs = [onCleanup(() => downProject(dir)), onCleanup(() => ipb.clean())];
+    const peer = crunDetached(n, crun, bundle);
+    const offs = [onCleanup(() => downProject(dir)), onCleanup(() => ipb.clean()), onCleanup(() => peer.clean())];
     // upCpu, ipCpu: the machine's CPU time (user, kernel) during each timed up
-    const r = { n, up: [], upCpu: [], down: [], noop: [], plan: [], ipUp: [], ipCpu: [], ipDown: [], error: null };
-    return { n, repeats, dir, ipb, offs, r };
+    const r = { n, up: [], upCpu: [], down: [], noop: [], plan: [], ipUp: [], ipCpu: [], ipDown: [], crunUp: [], crunDown: [], error: null };
+    return { n, repeats, dir, ipb, peer, offs, r };
   });
   try {
     for (let k = 0; sizes.some((z) => k < z.repeats); k++) {
@@ -139,6 +173,7 @@ export async function scaleRounds(plan, out) {
           console.error(`${z.n} zones failed: ${z.r.error}`);
           downProject(z.dir);
           z.ipb.clean();
+          z.peer.clean();
         }
       }
     }
@@ -146,11 +181,11 @@ export async function scaleRounds(plan, out) {
     for (const z of sizes) for (const off of z.offs) off();
   }
   for (const z of sizes) out.push(z.r);
-  return out;
+  return { crunWrapped: Boolean(crun.nsenterTrue) };
 }
 
-/** One round at one size: zonectl's up, no-op ups and plans, down; then the ip plumbing's up and down. */
-async function scaleRound({ n, repeats, dir, ipb, r }, k) {
+/** One round at one size: zonectl's up, no-op ups and plans, down; then the ip plumbing's up and down, then crun's. */
+async function scaleRound({ n, repeats, dir, ipb, peer, r }, k) {
   console.log(`${n} zones, round ${k + 1}/${repeats}: zonectl up`);
   settle();
   const up = await timeCpu(() => zonectl(['-q', '-f', dir, 'up'], { timeout: 3_600_000 }));
@@ -171,18 +206,23 @@ async function scaleRound({ n, repeats, dir, ipb, r }, k) {
   r.ipUp.push(ip.ms);
   r.ipCpu.push(ip);
   r.ipDown.push(ipb.down());
-  console.log(`  ip plumbing up ${fmt(r.ipUp.at(-1))} ms (${fmt(r.ipUp.at(-1) / n, 2)} ms/zone), down ${fmt(r.ipDown.at(-1))} ms`);
+  console.log(`  ip plumbing up ${fmt(r.ipUp.at(-1))} ms (${fmt(r.ipUp.at(-1) / n, 2)} ms/zone), down ${fmt(r.ipDown.at(-1))} ms; crun run -d`);
+  settle();
+  r.crunUp.push(peer.up());
+  r.crunDown.push(peer.down());
+  console.log(`  crun run -d ${fmt(r.crunUp.at(-1))} ms (${fmt(r.crunUp.at(-1) / n, 2)} ms/container), delete ${fmt(r.crunDown.at(-1))} ms`);
 }
 
 export function scaleMarkdown(results) {
   const med = (xs) => (xs.length ? stats(xs).median : NaN);
   const lines = [
-    '| zones | repeats | zonectl up | per zone | no-op up | plan | down | ip plumbing up | per zone | ip down | up ÷ ip | note |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| zones | repeats | zonectl up | per zone | no-op up | plan | down | ip plumbing up | per zone | ip down | up ÷ ip | crun run -d | per container | crun delete | up ÷ crun | note |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.n} | ${r.up.length} | ${fmt(med(r.up))} | ${fmt(med(r.up) / r.n, 2)} | ${fmt(med(r.noop))} | ${fmt(med(r.plan))} | ${fmt(med(r.down))} | ${fmt(med(r.ipUp))} | ${fmt(med(r.ipUp) / r.n, 2)} | ${fmt(med(r.ipDown))} | ${(med(r.up) / med(r.ipUp)).toFixed(2)}× | ${r.error ? `FAILED: ${r.error}` : ''} |`,
+      `| ${r.n} | ${r.up.length} | ${fmt(med(r.up))} | ${fmt(med(r.up) / r.n, 2)} | ${fmt(med(r.noop))} | ${fmt(med(r.plan))} | ${fmt(med(r.down))} | ${fmt(med(r.ipUp))} | ${fmt(med(r.ipUp) / r.n, 2)} | ${fmt(med(r.ipDown))} | ${(med(r.up) / med(r.ipUp)).toFixed(2)}× | ` +
+        `${fmt(med(r.crunUp))} | ${fmt(med(r.crunUp) / r.n, 2)} | ${fmt(med(r.crunDown))} | ${(med(r.up) / med(r.crunUp)).toFixed(2)}× | ${r.error ? `FAILED: ${r.error}` : ''} |`,
     );
   }
   const marg = [];
@@ -190,7 +230,7 @@ export function scaleMarkdown(results) {
     const a = results[i - 1];
     const b = results[i];
     marg.push(
-      `- marginal cost ${a.n} → ${b.n} zones: zonectl up ${fmt((med(b.up) - med(a.up)) / (b.n - a.n), 2)} ms/zone, down ${fmt((med(b.down) - med(a.down)) / (b.n - a.n), 2)} ms/zone, no-op up ${fmt((med(b.noop) - med(a.noop)) / (b.n - a.n), 3)} ms/zone; ip plumbing ${fmt((med(b.ipUp) - med(a.ipUp)) / (b.n - a.n), 2)} ms/zone`,
+      `- marginal cost ${a.n} → ${b.n} zones: zonectl up ${fmt((med(b.up) - med(a.up)) / (b.n - a.n), 2)} ms/zone, down ${fmt((med(b.down) - med(a.down)) / (b.n - a.n), 2)} ms/zone, no-op up ${fmt((med(b.noop) - med(a.noop)) / (b.n - a.n), 3)} ms/zone; ip plumbing ${fmt((med(b.ipUp) - med(a.ipUp)) / (b.n - a.n), 2)} ms/zone; crun run -d ${fmt((med(b.crunUp) - med(a.crunUp)) / (b.n - a.n), 2)} ms/container, delete ${fmt((med(b.crunDown) - med(a.crunDown)) / (b.n - a.n), 2)}`,
     );
   }
   const cpu = (xs, k) => med(xs.map((x) => x[k]));
@@ -222,7 +262,7 @@ if (isMain(import.meta.url)) {
     assertBlockFree();
     cleanNetnsDirLater();
     const results = [];
-    await scaleRounds(sizes.map((n) => [n, repeatsArg ? Number(repeatsArg) : n <= 100 ? 5 : 1]), results);
+    const { crunWrapped } = await scaleRounds(sizes.map((n) => [n, repeatsArg ? Number(repeatsArg) : n <= 100 ? 5 : 1]), results);
     const r100 = results.find((r) => r.n === 100);
     const targets = r100
       ? `\n\nTargets at 100 zones: up ≤ 1000 ms: ${stats(r100.up).median <= 1000 ? 'met' : 'missed'} (${fmt(stats(r100.up).median)}); no-op up ≤ 250 ms: ${stats(r100.noop).median <= 250 ? 'met' : 'missed'} (${fmt(stats(r100.noop).median)}).`
@@ -232,7 +272,10 @@ if (isMain(import.meta.url)) {
       `## Scale: N zones on 2 segments\n\n${factsMarkdown({ ...facts, 'load average at end': loadavg() })}\n\n` +
         `Command: \`node bench/scale.mjs ${sizes.join(',')}${repeatsArg ? ` ${repeatsArg}` : ''}\`. The sizes' rounds are interleaved (10, 100, 1000, 10, 100, ...: 5 rounds each up to 100 zones, 1 at 1,000), so that a drift of the host's speed weighs on every size alike. Before each timed up (zonectl's and the ip comparison's), the kernel's teardown of the previous phase's namespaces is waited for (no veth left, then ${SETTLE_MS} ms): it runs after a down has returned and would be billed to the next up. Each zone: sparse root, \`/bin/sleep infinity\`, memory 32M, pids 16, cpus 0.1, on one of 2 segments (${SEGMENTS.map((s) => s.subnet).join(', ')}). ` +
         'zonectl: `zonectl -q -f DIR up`, then 3 × (`up` again, `plan`), then `down --volumes`. ' +
-        'iproute2 comparison, same plumbing without cgroups or processes: `ip -batch FILE` (2 bridges; per zone `netns add`, a veth with its peer born in the namespace, master, up), then per zone `ip -n NS -batch FILE` (address, eth0 up, lo up); down: one `ip -force -batch` (`netns del` each, bridges) and the wait until the kernel’s asynchronous namespace cleanup has removed the last veth.\n\n' +
+        'iproute2 comparison, same plumbing without cgroups or processes: `ip -batch FILE` (2 bridges; per zone `netns add`, a veth with its peer born in the namespace, master, up), then per zone `ip -n NS -batch FILE` (address, eth0 up, lo up); down: one `ip -force -batch` (`netns del` each, bridges) and the wait until the kernel’s asynchronous namespace cleanup has removed the last veth. ' +
+        'The peer: N containers from one OCI bundle (busybox-static `sleep 3600`, the namespaces of bench/peers.mjs, memory 64 MiB, pids 32; no network, no root of its own to make) started one after another with `crun run -d`, then `crun delete -f` each' +
+        (crunWrapped ? '; crun runs in the nsenter wrapper of the floor and peers section (this host\'s hybrid cgroups), and the wrapper\'s cost, its median over 10 runs in the same round, is taken off each call' : '') +
+        '.\n\n' +
         scaleMarkdown(results) +
         targets +
         '\n',
