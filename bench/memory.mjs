@@ -62,25 +62,36 @@ async function until(what, ready, ms = 10_000) {
  * own command and waits until nothing of it is left.
  */
 function peers(bundle, crun) {
-  const exited = new Map(); // id → promise of the foreground process's exit
+  const spawned = new Map(); // id → { child, exit }: the process started for it, and its exit
+  const launch = (id, cmd, args) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    spawned.set(id, { child, exit: new Promise((resolve) => child.once('exit', resolve)) });
+    return child;
+  };
+  /** Waits for the exit of the process started for `id`; SIGKILLs it (by its pid) after 10 s. */
+  const reap = async (id) => {
+    const s = spawned.get(id);
+    if (!s) return;
+    const late = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
+    await s.exit;
+    clearTimeout(late);
+  };
   /** A runtime's `run` in the foreground: its own process stays, the container's parent. */
-  const foreground = (argv, kill) => ({
+  const foreground = (argv) => ({
     async start(id) {
       const [cmd, args] = argv(['run', '-b', bundle, id]);
-      const child = spawn(cmd, args, { stdio: 'ignore' });
-      exited.set(id, new Promise((resolve) => child.once('exit', resolve)));
+      const child = launch(id, cmd, args);
       await until(`${id}'s process`, () => childrenOf(child.pid).length > 0 || !alive(child.pid));
       if (!alive(child.pid)) throw new Error(`${cmd} ${args.join(' ')} ended at once`);
       return [child.pid];
     },
     async stop(id) {
-      run(...kill(['kill', id, 'KILL']), { check: false });
-      await exited.get(id);
+      run(...argv(['kill', id, 'KILL']), { check: false });
+      await reap(id);
     },
   });
-  const crunArgv = (a) => crun.wrap(a);
-  const runcArgv = (a) => ['runc', a];
-  const pidOf = new Map(); // id → the pid stop() ends the container by
+  const initOf = new Map(); // id → bwrap's init, by which stop() ends the sandbox
+  const conmonOf = new Map(); // id → conmon's pid
   return {
     // podman's arrangement: conmon runs `crun create` and stays as the container's monitor
     // (daemonized, as podman starts it), crun exits; then `crun start`
@@ -90,38 +101,38 @@ function peers(bundle, crun) {
         mkdirSync(dir, { recursive: true });
         const pidFile = join(dir, 'conmon.pid');
         run(...crun.enter('conmon', ['--api-version', '1', '-c', id, '-u', id, '-n', id, '-r', '/usr/bin/crun', '-b', bundle, '-p', join(dir, 'pid'), '-P', pidFile, '-l', `k8s-file:${join(dir, 'log')}`, '--exit-dir', dir, '--socket-dir-path', dir, '--persist-dir', dir, '--log-level', 'error']));
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        conmonOf.set(id, pid);
         await until(`${id} created`, () => /"status": "created"/.test(run(...crun.wrap(['state', id]), { check: false }).stdout));
         run(...crun.wrap(['start', id]));
-        const pid = Number(readFileSync(pidFile, 'utf8'));
-        pidOf.set(id, pid);
         await until(`${id}'s process`, () => childrenOf(pid).length > 0);
         return [pid];
       },
       async stop(id) {
         run(...crun.wrap(['kill', id, 'KILL']), { check: false });
-        const pid = pidOf.get(id);
+        const pid = conmonOf.get(id);
         if (pid) await until(`conmon ${pid}'s exit`, () => !alive(pid));
         run(...crun.wrap(['delete', '-f', id]), { check: false });
         rmSync(join(SCRATCH, 'conmon', id), { recursive: true, force: true });
       },
     },
-    'crun run': foreground(crunArgv, crunArgv),
+    'crun run': foreground((a) => crun.wrap(a)),
     // bwrap stays twice: the process that was started, and the pid namespace's init it forked
     bwrap: {
       async start(id) {
-        const child = spawn('bwrap', ['--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-ipc', '--unshare-cgroup', '--ro-bind', join(bundle, 'rootfs'), '/', '--proc', '/proc', '--dev', '/dev', '/bin/sleep', '3600'], { stdio: 'ignore' });
-        exited.set(id, new Promise((resolve) => child.once('exit', resolve)));
-        const inner = await until(`${id}'s init`, () => childrenOf(child.pid)[0]);
-        await until(`${id}'s process`, () => childrenOf(inner).length > 0);
-        pidOf.set(id, inner);
-        return [child.pid, inner];
+        const child = launch(id, 'bwrap', ['--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-ipc', '--unshare-cgroup', '--ro-bind', join(bundle, 'rootfs'), '/', '--proc', '/proc', '--dev', '/dev', '/bin/sleep', '3600']);
+        const init = await until(`${id}'s init`, () => childrenOf(child.pid)[0]);
+        initOf.set(id, init);
+        await until(`${id}'s process`, () => childrenOf(init).length > 0);
+        return [child.pid, init];
       },
       async stop(id) {
-        process.kill(pidOf.get(id), 'SIGKILL'); // the namespace's init: everything in it goes
-        await exited.get(id);
+        const init = initOf.get(id);
+        if (init && alive(init)) process.kill(init, 'SIGKILL'); // the namespace's init: everything in it goes
+        await reap(id);
       },
     },
-    'runc run': foreground(runcArgv, runcArgv),
+    'runc run': foreground((a) => ['runc', a]),
   };
 }
 
