@@ -618,13 +618,15 @@ export class CgroupV1Driver implements CgroupDriver {
     for (const h of this.hierarchies) await removeTopIfEmpty(this.deps.fs, join(h, TOP));
   }
 
+  /** The subdirectories of `rel` in any hierarchy; the hierarchies are read side by side. */
   private async union(rel: string): Promise<string[]> {
-    const names = new Set<string>();
-    for (const h of this.hierarchies) {
-      const dir = join(h, rel);
-      if (await this.deps.fs.exists(dir)) for (const n of await this.deps.fs.subdirs(dir)) names.add(n);
-    }
-    return [...names].sort();
+    const lists = await Promise.all(
+      this.hierarchies.map(async (h) => {
+        const dir = join(h, rel);
+        return (await this.deps.fs.exists(dir)) ? this.deps.fs.subdirs(dir) : [];
+      }),
+    );
+    return [...new Set(lists.flat())].sort();
   }
 
   async list(project: string): Promise<string[]> {
