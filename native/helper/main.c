@@ -9,6 +9,12 @@
  *         go ID                        zonectl has plumbed the namespace (the zone's limits
  *                                      were written before the start): the command may run
  *         cancel ID                    the start is called off: nothing of it stays behind
+ *         join PROCS...                serve moves itself into these cgroups (cgroup.procs
+ *                                      files, one per hierarchy), and with it every supervisor
+ *                                      it forks from then on: they outlive zonectl, and must
+ *                                      not stay in its caller's cgroup (a service or a session
+ *                                      that ends kills what is left in its cgroup). When the
+ *                                      move fails, each later start is answered with its error
  *       and answers each start with one line on stdout, "ID ok INIT_PID STARTED_AT_MS" once the
  *       zone's command was exec'd or "ID error ERRNO OP<TAB>DETAIL". EOF on stdin calls off
  *       the starts still waiting for `go`; it exits once every start has answered. The
@@ -42,9 +48,13 @@
 #include "proc.h"
 #include "spec.h"
 #include "supervise.h"
+#include "zone.h"
 
 /* `serve`: the request a start's report answers, printed before it ("ID "); NULL otherwise */
 static const char *report_id;
+
+/* `serve`: why the last `join` failed (every later start is answered with it); err 0: it did not */
+static struct zerr join_err;
 
 static int usage(void) {
   dprintf(2, "usage: zonectl-helper serve\n"
@@ -257,6 +267,10 @@ static void serve_start(char *id, char *spec, char *netns, char *go, const sigse
     answer_error(id, EINVAL, "serve", "a bad or repeated start request");
     return;
   }
+  if (join_err.err) {
+    answer_error(id, join_err.err, join_err.op, join_err.detail);
+    return;
+  }
   if (njobs == jobs_cap) {
     size_t cap = jobs_cap ? 2 * jobs_cap : 64;
     struct job *j = realloc(jobs, cap * sizeof *j);
@@ -304,11 +318,19 @@ static void serve_start(char *id, char *spec, char *netns, char *go, const sigse
   j->go = p[1];
 }
 
+/* `join`: serve's own cgroups, where the supervisors it forks next are born (see the usage). */
+static void serve_join(char **procs) {
+  join_err = (struct zerr){0};
+  if (cgroups_join_self(procs, &join_err) < 0 && !join_err.err) join_err.err = EIO;
+}
+
+#define MAX_FIELDS 24 /* a `join` names a cgroup.procs file per hierarchy: a dozen on v1 */
+
 /* One request line, its fields split at tabs in place. */
 static void serve_request(char *line, const sigset_t *mask) {
-  char *f[6];
+  char *f[MAX_FIELDS + 1];
   int n = 0;
-  for (char *p = line; n < 6; n++) {
+  for (char *p = line; n < MAX_FIELDS; n++) {
     f[n] = p;
     p = strchr(p, '\t');
     if (!p) {
@@ -319,6 +341,9 @@ static void serve_request(char *line, const sigset_t *mask) {
   }
   if (n == 5 && !strcmp(f[0], "start")) {
     serve_start(f[1], f[2], f[3], f[4], mask);
+  } else if (n >= 2 && !strcmp(f[0], "join")) {
+    f[n] = NULL;
+    serve_join(&f[1]);
   } else if (n == 2 && (!strcmp(f[0], "go") || !strcmp(f[0], "cancel"))) {
     struct job *j = job_by_id(f[1]);
     /* a failed write (EPIPE): the start failed already, and answers so */

@@ -138,7 +138,9 @@ export async function execute(plan: Plan, host: Host, events: ExecuteEvents = {}
   const rules: Promise<void> = host.net.applyRules(plan.project, projectRules(plan.zones, plan.networks)).catch((err: unknown) => {
     rulesFailure = err instanceof Error ? err : new Error(String(err));
   });
-  const ctxBase = { host, project: plan.project, networks: plan.networks, volumes: opts.volumes === true, rules };
+  // The project's supervisors' cgroup: made once a run, when the first zone starts.
+  let supervisors: Promise<string[]> | null = null;
+  const ctxBase = { host, project: plan.project, networks: plan.networks, volumes: opts.volumes === true, rules, supervisors: () => (supervisors ??= host.cgroup.supervisors(plan.project)) };
   try {
     // Every zone's /etc/hosts names the zones it shares a segment with: written before any
     // zone starts, rewritten in place for running zones as peers come and go.
@@ -186,6 +188,8 @@ interface Ctx {
   volumes: boolean;
   /** Settles once the project's nftables table is applied (or failed to). */
   rules: Promise<void>;
+  /** The cgroup.procs files of the project's supervisors' cgroup, made at the first call of the run. */
+  supervisors(): Promise<string[]>;
   /** Resolves once the networks a new zone waits for are made; throws NetworkFailed if one failed. */
   networksReady(): Promise<void>;
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
@@ -270,9 +274,11 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
     cx.report(await cx.step('apply limits', () => host.cgroup.apply(project, zone.name, zone.limits)));
     return procs;
   })();
-  // start awaits both, and rejects with their failure; one it never gets to is not the failure to report
+  const supervisorProcs = cx.step('create supervisors cgroup', () => cx.supervisors());
+  // start awaits them, and rejects with their failure; one it never gets to is not the failure to report
   netns.catch(() => {});
   cgroup.catch(() => {});
+  supervisorProcs.catch(() => {});
   const hosts = { type: 'bind' as const, source: host.state.hostsPath(project, zone.name), target: '/etc/hosts', read_only: true };
   const withHosts = zone.mounts.some((m) => m.target === '/etc/hosts') ? zone : { ...zone, mounts: [...zone.mounts, hosts] };
   const ready = async (): Promise<void> => {
@@ -283,7 +289,7 @@ async function startZone(cx: Ctx, zone: Zone): Promise<void> {
   };
   // A failure of ready (a link, a network) calls the start off, and is the one start rejects with.
   try {
-    await cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs: cgroup, ready, netns }));
+    await cx.step('start', () => host.zones.start(project, withHosts, { cgroupProcs: cgroup, supervisorProcs, ready, netns }));
   } finally {
     await cgroup.catch(() => {}); // a start that failed before it got to the cgroup leaves nothing of it running
   }

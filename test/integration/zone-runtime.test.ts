@@ -494,6 +494,28 @@ describeRoot('zone runtime (real kernel)', () => {
     }
   });
 
+  it("puts the zone's supervisor in the supervisors' cgroup it is given, and fails a start whose supervisors' cgroup cannot be joined", async () => {
+    const leaf = makeCgroup('sup');
+    const own = makeCgroup('sup-zone');
+    if (leaf === null || own === null) return; // no writable cgroup hierarchy on this host
+    try {
+      const procs = join(leaf.dir, 'cgroup.procs');
+      const z = await start(zone('sup'), { cgroupProcs: [join(own.dir, 'cgroup.procs')], supervisorProcs: [procs] });
+      const supervisor = Number(/supervisor_pid=(\d+)/.exec(readFileSync(driver.paths.record(project, 'sup'), 'utf8'))?.[1]);
+      // the supervisor, and not the zone, is there (the helper's serve, which moved first, has exited or will)
+      expect(readFileSync(procs, 'utf8').split('\n')).toContain(String(supervisor));
+      expect(readFileSync(procs, 'utf8').split('\n')).not.toContain(String(z.pid));
+      await driver.stop(project, 'sup', 1000);
+      // a cgroup that is not there: the helper cannot move, and the start says why; nothing of it stays
+      const missing = join(leaf.dir, 'no-such', 'cgroup.procs');
+      await expect(start(zone('nojoin'), { supervisorProcs: [missing] })).rejects.toThrow(/^start zone nojoin: \w+ .*no-such.*: ENOENT$/);
+      expect((await driver.status(project, 'nojoin')).state).toBe('absent');
+    } finally {
+      own.remove();
+      leaf.remove();
+    }
+  });
+
   it('with ready: the zone is made and in its cgroup (moved on v1, cloned into it on v2), but its command runs only once ready resolves', async () => {
     // each kind of hierarchy the host has: a v1 one (init is moved) and a cgroup2 one (cloned into)
     const kinds = [CGROUP_MOUNTS.filter(([m]) => m.endsWith('/pids')), CGROUP_MOUNTS.filter(([m]) => !m.endsWith('/pids'))];

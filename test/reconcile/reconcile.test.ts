@@ -49,6 +49,9 @@ describe('reconcile on the fake host', () => {
     expect(host.zones.calls.filter((c) => c.startsWith('stop '))).toEqual([]);
     // the helper was readied once for the run, held by every start, and let go at its end
     expect([host.zones.holdsTaken, host.zones.startsHeld, host.zones.holding]).toEqual([1, 4, 0]);
+    // every supervisor lives in the project's supervisors' cgroup, made once for the run
+    expect(host.cgroup.calls.filter((c) => c.startsWith('cgroup.supervisors '))).toEqual([`cgroup.supervisors ${d.project}`]);
+    for (const r of host.zones.records.values()) expect(r.supervisorProcs).toEqual([`/fake/cgroup/zonectl/${d.project}.supervisors/cgroup.procs`]);
 
     const callsBefore = host.zones.calls.length + host.cgroup.calls.length;
     const netBefore = host.net.calls.length;
@@ -86,6 +89,22 @@ describe('reconcile on the fake host', () => {
     expect(compactPlan(next.plan).split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['replace zone.db', 'create zone.api', 'create zone.web']);
     await expectConverged(host, d);
     expect((await planOn(host, d)).actions).toEqual([]);
+  });
+
+  it("a supervisors' cgroup that cannot be made fails the starts of the run, and nothing of them runs", async () => {
+    host = await newHost();
+    const d = desiredFrom(BASE);
+    host.cgroup.failOn(null, 'supervisors', 'EACCES');
+    const run = await up(host, d);
+    expect(run.result.ok).toBe(false);
+    // made once a run: the first start's failure is every start's
+    const failed = [...run.result.results].filter(([, r]) => r.status === 'failed');
+    expect(failed.map(([id]) => id).sort()).toEqual(['zone.cron', 'zone.db']);
+    for (const [, r] of failed) expect(r.status === 'failed' && r.error.message).toMatch(/supervisors cgroup zonectl\/proj: EACCES/);
+    expect(host.zones.running('proj')).toEqual([]);
+    // the next run makes it, and converges
+    expect((await up(host, d)).result.ok).toBe(true);
+    await expectConverged(host, d);
   });
 
   it('a new zone starts before its network is made, and is skipped with nothing left when the network fails', async () => {

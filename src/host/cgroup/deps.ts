@@ -20,3 +20,17 @@ export interface DriverDeps {
 
 /** The top directory of zonectl's cgroups in each hierarchy. */
 export const TOP = 'zonectl';
+
+/**
+ * The cgroup of a project's supervisors, beside the project's own (TOP/PROJECT.supervisors):
+ * outside it, so that the global zone's limits cap the zones and nothing else. A project name
+ * has no dot (config/load.ts), so no project is ever named so.
+ */
+export function supervisorsName(project: string): string {
+  return `${project}.supervisors`;
+}
+
+/** Whether an entry of TOP is a project's cgroup (not a project's supervisors'). */
+export function isProjectEntry(name: string): boolean {
+  return !name.includes('.');
+}

@@ -99,7 +99,18 @@ export interface CgroupDriver {
   kill(project: string, zone: string): Promise<void>;
   /** kill(), then removes the zone's cgroups bottom-up; EBUSY is retried with a bound. No-op if absent. */
   remove(project: string, zone: string): Promise<void>;
-  /** Removes every zone of the project, then the project level. No-op if absent. */
+  /**
+   * v2: creates zonectl/PROJECT.supervisors (idempotent) and returns its cgroup.procs file: the
+   * zone helper's serve process joins it before its first start, so that the supervisors it
+   * forks live there, not in the cgroup of whoever ran zonectl (a service or a session that
+   * ends kills what is left in its cgroup). Outside the project's cgroup: the global zone's
+   * limits cap the zones only. v1: none (v1.ts says why).
+   */
+  supervisors(project: string): Promise<string[]>;
+  /**
+   * Removes every zone of the project, then the project level, then its supervisors' cgroup
+   * (a supervisor still in it is killed). No-op if absent.
+   */
   removeProject(project: string): Promise<void>;
 
   /** Zones of the project that have a cgroup, sorted. */

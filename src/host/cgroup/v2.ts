@@ -10,12 +10,12 @@ import type { IoDeviceLimits, Limits } from '../../model/types.js';
 import { CPU_PERIOD_US, formatCpuset } from '../../model/units.js';
 import { HostError } from '../errors.js';
 import type { DriverDeps } from './deps.js';
-import { TOP } from './deps.js';
+import { isProjectEntry, supervisorsName, TOP } from './deps.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, parseCount, parseCpuList, parseFlatKeyed, parseMax, parseNestedKeyed } from './format.js';
 import { cappedDevices, Fresh, neutralLimits, pageFloor } from './limits.js';
 import { absentReason, ControlFiles, Outcomes, readIfPresent, tryWrite, writeChecked } from './outcomes.js';
-import { killAll, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
+import { killAll, removeSupervisors, removeTopIfEmpty, removeTree, subtreeProcs } from './removal.js';
 import { pollUntil } from './wait.js';
 
 /** The controllers zonectl enables down its path. */
@@ -78,6 +78,14 @@ export class CgroupV2Driver implements CgroupDriver {
     await this.enableControllers(parent);
     if (await this.deps.fs.mkdir(this.dir(project, zone))) this.fresh.made(this.name(project, zone));
     return [join(this.dir(project, zone), 'cgroup.procs')];
+  }
+
+  async supervisors(project: string): Promise<string[]> {
+    const { fs } = this.deps;
+    await fs.mkdir(join(this.root, TOP));
+    const dir = join(this.root, TOP, supervisorsName(project));
+    await fs.mkdir(dir);
+    return [join(dir, 'cgroup.procs')];
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
@@ -396,8 +404,10 @@ export class CgroupV2Driver implements CgroupDriver {
   async removeProject(project: string): Promise<void> {
     this.fresh.take(this.name(project, null));
     for (const zone of await this.list(project)) await this.remove(project, zone);
-    await removeTree(this.deps.fs, this.dir(project), this.deps.timings.removeTimeoutMs, this.deps.timings.pollMs);
-    await removeTopIfEmpty(this.deps.fs, join(this.root, TOP));
+    const { fs, signal, timings } = this.deps;
+    await removeTree(fs, this.dir(project), timings.removeTimeoutMs, timings.pollMs);
+    await removeSupervisors(fs, signal, [join(this.root, TOP, supervisorsName(project))], timings.removeTimeoutMs, timings.pollMs);
+    await removeTopIfEmpty(fs, join(this.root, TOP));
   }
 
   async list(project: string): Promise<string[]> {
@@ -407,6 +417,6 @@ export class CgroupV2Driver implements CgroupDriver {
 
   async projects(): Promise<string[]> {
     const dir = join(this.root, TOP);
-    return (await this.deps.fs.exists(dir)) ? this.deps.fs.subdirs(dir) : [];
+    return (await this.deps.fs.exists(dir)) ? (await this.deps.fs.subdirs(dir)).filter(isProjectEntry) : [];
   }
 }

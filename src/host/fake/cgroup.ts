@@ -6,7 +6,7 @@ import type { Limits } from '../../model/types.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from '../cgroup/driver.js';
 import { HostError } from '../errors.js';
 
-export type FakeCgroupCall = 'ensureProject' | 'create' | 'apply' | 'remove' | 'removeProject';
+export type FakeCgroupCall = 'ensureProject' | 'create' | 'apply' | 'supervisors' | 'remove' | 'removeProject';
 
 export class FakeCgroupDriver implements CgroupDriver {
   readonly version = 2 as const;
@@ -111,6 +111,12 @@ export class FakeCgroupDriver implements CgroupDriver {
     this.fail(project, zone, 'remove');
     this.members.delete(`${project}/${zone}`);
     this.groups.get(project)?.delete(zone);
+  }
+
+  async supervisors(project: string): Promise<string[]> {
+    this.calls.push(`cgroup.supervisors ${project}`);
+    this.fail(project, null, 'supervisors');
+    return [`/fake/cgroup/zonectl/${project}.supervisors/cgroup.procs`];
   }
 
   async removeProject(project: string): Promise<void> {

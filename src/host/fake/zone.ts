@@ -31,6 +31,8 @@ export interface FakeZoneRecord {
   restarts: number;
   /** The cgroup.procs files the zone's processes joined. */
   cgroupProcs: string[];
+  /** The cgroup.procs files its supervisor joined (none: it stayed in the caller's cgroup). */
+  supervisorProcs: string[];
 }
 
 export interface FakeZoneDriverOptions {
@@ -83,10 +85,11 @@ export class FakeZoneDriver implements ZoneDriver {
     const current = this.records.get(k);
     if (current && current.state !== 'exited') throw new HostError(`start zone ${zone.name}: already ${current.state}`, { code: 'EEXIST' });
     // as the real one: the zone starts once its cgroup and its network namespace are made
-    const [procs, made] = await Promise.allSettled([opts.cgroupProcs, opts.netns ?? this.prepareNetwork(project, zone.name)]);
+    const [procs, made, supervisors] = await Promise.allSettled([opts.cgroupProcs, opts.netns ?? this.prepareNetwork(project, zone.name), opts.supervisorProcs]);
     let going: Promise<void> | undefined;
     try {
       if (procs.status === 'rejected') throw procs.reason;
+      if (supervisors.status === 'rejected') throw supervisors.reason;
       if (made.status === 'rejected') throw made.reason;
       this.fail(project, zone.name, 'start', `start zone ${zone.name}`);
       // the helper has it: the caller's part begins; the command runs once it is done, and a
@@ -102,8 +105,9 @@ export class FakeZoneDriver implements ZoneDriver {
       throw e;
     }
     const cgroupProcs = procs.value;
+    const supervisorProcs = supervisors.status === 'fulfilled' ? supervisors.value : undefined;
     const started = { pid: this.nextPid++, startedAt: this.opts.now?.() ?? new Date(0) };
-    this.records.set(k, { zone: structuredClone(zone), state: 'running', ...started, exitCode: null, restarts: 0, cgroupProcs: [...(cgroupProcs ?? [])] });
+    this.records.set(k, { zone: structuredClone(zone), state: 'running', ...started, exitCode: null, restarts: 0, cgroupProcs: [...(cgroupProcs ?? [])], supervisorProcs: [...(supervisorProcs ?? [])] });
     this.stored.add(k);
     return started;
   }

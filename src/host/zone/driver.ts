@@ -12,6 +12,12 @@ export interface ZoneStartOptions {
    */
   cgroupProcs?: readonly string[] | Promise<readonly string[]>;
   /**
+   * cgroup.procs files of the project's supervisors' cgroup (the cgroup driver's supervisors()),
+   * where the zone's supervisor is to live; by default it stays in zonectl's own cgroup. A
+   * promise, as cgroupProcs.
+   */
+  supervisorProcs?: readonly string[] | Promise<readonly string[]>;
+  /**
    * With `ready`, the zone is assembled at once (processes, namespaces, cgroups, root), but its
    * command runs only once the promise `ready()` returns resolves. start calls it once the
    * helper has the start, so that what the caller does for the zone (plumb its network, write

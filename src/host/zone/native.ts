@@ -97,7 +97,7 @@ export class NativeZoneDriver implements ZoneDriver {
     // the helper's serve process, started now (if none runs): its exec overlaps with begin()'s work
     const helper = this.server.reserve();
     try {
-      return await this.begin(project, zone, opts.cgroupProcs, netns, opts.ready, opts.log, helper);
+      return await this.begin(project, zone, opts, netns, helper);
     } finally {
       helper.release();
       // begin has settled, and with it ready's promise (run waits for it): nothing plumbs it any more
@@ -106,7 +106,7 @@ export class NativeZoneDriver implements ZoneDriver {
     }
   }
 
-  private async begin(project: string, zone: Zone, cgroupProcs: ZoneStartOptions['cgroupProcs'], netns: Promise<PreparedNetns>, ready: (() => Promise<void>) | undefined, logOpts: ZoneStartOptions['log'], helper: HelperReservation): Promise<StartedZone> {
+  private async begin(project: string, zone: Zone, opts: ZoneStartOptions, netns: Promise<PreparedNetns>, helper: HelperReservation): Promise<StartedZone> {
     const p = this.paths;
     const name = zone.name;
     const rec = await readRecord(p.record(project, name));
@@ -131,14 +131,14 @@ export class NativeZoneDriver implements ZoneDriver {
     }
     const userns = zone.privileges.userns;
     const layer = p.layer(project, name, zone.root, digest, userns);
-    const log = logOpts ?? this.log;
+    const log = opts.log ?? this.log;
     // on /run; the zone's directory on LIB and its layer are the helper's to make (on the disk,
     // each new directory costs an inode: not on this busy thread)
     mkdirSync(p.rootfs(project, name), { recursive: true, mode: 0o700 });
     const ids = userns ? { base: await this.ids.allocate(project, name), count: IDS_PER_ZONE } : undefined;
     // the caller makes the zone's cgroup and its network namespace meanwhile
-    const [procs, made] = await Promise.all([cgroupProcs, netns]);
-    return this.run(project, zone, made.path, helper, {
+    const [procs, made, supervisors] = await Promise.all([opts.cgroupProcs, netns, opts.supervisorProcs]);
+    return this.run(project, zone, made.path, helper, supervisors, {
       project, zone, lower,
       rootfs: p.rootfs(project, name),
       upper: layer.upper,
@@ -149,18 +149,18 @@ export class NativeZoneDriver implements ZoneDriver {
       logMaxFiles: log.maxFiles,
       cgroupProcs: procs ?? [],
       ...(ids === undefined ? {} : { userns: ids }),
-    }, ready);
+    }, opts.ready);
   }
 
   /** The helper's start of a zone whose cgroup and network namespace (`netns`, its path) are there. */
-  private async run(project: string, zone: Zone, netns: string, helper: HelperReservation, helperSpec: HelperSpecInput, ready: (() => Promise<void>) | undefined): Promise<StartedZone> {
+  private async run(project: string, zone: Zone, netns: string, helper: HelperReservation, supervisors: readonly string[] | undefined, helperSpec: HelperSpecInput, ready: (() => Promise<void>) | undefined): Promise<StartedZone> {
     const name = zone.name;
     const specPath = this.paths.spec(project, name);
     writeFileAtomic(specPath, encodeHelperSpec(helperSpec), RUN_FILE);
     let out: ProgramOutput;
     let go: Promise<void> | undefined;
     try {
-      const run = helper.start(specPath, netns, ready !== undefined);
+      const run = helper.start(specPath, netns, ready !== undefined, supervisors);
       // the caller's part begins now, while the helper assembles the zone; go: its command may run
       go = ready?.();
       go?.then(() => run.send('g'), () => {}).finally(() => run.close());

@@ -17,6 +17,8 @@ class Server {
   readonly proc: ProgramRun;
   readonly waiting = new Map<string, Waiting>();
   users = 0;
+  /** The cgroup.procs files of the last `join` sent, tab-joined; null: none yet. */
+  joined: string | null = null;
   private partial = '';
 
   /** Once it has exited: how a start still waiting, or made later, ends. */
@@ -67,8 +69,11 @@ export interface HelperReservation {
    * such as /proc/PID/fd/N of this process: open until `done`). With `go`, the zone's command
    * waits for send() (any byte: go); close() calls the start off. `done` gives the helper's
    * answer as a process of its own would: code 0 and "ok PID MS", or code 1 and "error ...".
+   * `join`: cgroup.procs files that serve moves into first (unless it is there already), so
+   * that the supervisor of this start and of every later one is born there; a failed move is
+   * the answer of this start and of each later one.
    */
-  start(specPath: string, netns: string, go: boolean): ProgramRun;
+  start(specPath: string, netns: string, go: boolean, join?: readonly string[]): ProgramRun;
   /** Done with it (started and answered, or never started); more than once is a no-op. */
   release(): void;
 }
@@ -91,10 +96,14 @@ export class HelperServer {
     server.users++;
     let held = true;
     return {
-      start: (specPath, netns, go) => {
+      start: (specPath, netns, go, join) => {
         const id = String(++this.next);
         const done = server.answer(id);
-        server.proc.send(`start\t${id}\t${specPath}\t${netns}\t${go ? 1 : 0}\n`);
+        const files = join === undefined || join.length === 0 ? null : join.join('\t');
+        // one write: the move comes before the start, and no other request between them
+        const moved = files === null || files === server.joined ? '' : `join\t${files}\n`;
+        if (files !== null) server.joined = files;
+        server.proc.send(`${moved}start\t${id}\t${specPath}\t${netns}\t${go ? 1 : 0}\n`);
         let waits = go;
         const end = (request: string): void => {
           if (!waits) return;

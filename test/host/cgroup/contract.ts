@@ -2,6 +2,8 @@
 // (contract.test.ts) and, as root, the real hierarchy of this machine
 // (test/integration/cgroup.test.ts).
 
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CgroupDriver, LimitOutcome } from '../../../src/host/cgroup/driver.js';
 import { HostError } from '../../../src/host/errors.js';
@@ -125,6 +127,21 @@ export function cgroupContract(name: string, makeTarget: () => Promise<ContractT
       await d.remove(t.project, 'p');
       expect(await d.list(t.project)).not.toContain('p');
       await d.remove(t.project, 'p'); // absent: no-op
+    });
+
+    it("keeps the project's supervisors in a cgroup beside the project's (v2; none on v1), and removes it with the project, killing a supervisor left in it", async () => {
+      const files = await d.supervisors(t.project);
+      expect(await d.supervisors(t.project)).toEqual(files);
+      expect(files.length).toBe(d.version === 2 ? 1 : 0);
+      for (const f of files) expect(f).toMatch(new RegExp(`/zonectl/${t.project}\\.supervisors/cgroup\\.procs$`));
+      expect(await d.projects()).toContain(t.project);
+      expect(await d.projects()).not.toContain(`${t.project}.supervisors`);
+      expect(await d.list(t.project)).toEqual([]);
+      const pid = await t.spawn();
+      for (const f of files) writeFileSync(f, String(pid));
+      await d.removeProject(t.project);
+      for (const f of files) expect(existsSync(dirname(f)), dirname(f)).toBe(false);
+      await d.ensureProject(t.project, neutral()); // for the tests after this one
     });
 
     it('removes a zone that still has processes', async () => {

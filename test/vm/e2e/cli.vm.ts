@@ -12,7 +12,7 @@
 
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,8 +170,23 @@ describe(`zonectl CLI end to end on cgroup v2 (project ${project}, subnet ${subn
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
-  it('up creates both zones, running, with their network', () => {
-    const out = ok('up');
+  it("up creates both zones, running, with their network, and leaves nothing in the cgroup of whoever ran it", () => {
+    // run from a cgroup of its own, as a systemd service would be: what is left there when the
+    // service ends is killed, and nothing of the zones may be (their supervisors included)
+    const caller = join(TOP, `${project}.caller`); // a dot: never taken for a project
+    mkdirSync(caller, { recursive: true });
+    let out: string;
+    try {
+      const r = spawnSync('sh', ['-c', `echo $$ > ${caller}/cgroup.procs && exec "$@"`, 'sh', process.execPath, bin, 'up', '-f', file], { encoding: 'utf8', timeout: 150_000 });
+      if (r.status !== 0) throw new Error(`zonectl up: exit ${r.status}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+      out = r.stdout;
+      console.log(out.replace(/\n+$/, ''));
+      expect(control(join(caller, 'cgroup.procs'))).toBe('');
+    } finally {
+      for (const pid of parsePids(control(join(caller, 'cgroup.procs')))) process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && control(join(caller, 'cgroup.procs')) !== ''; i++) spawnSync('sleep', ['0.05']);
+      rmdirSync(caller);
+    }
     expect(out).toMatch(new RegExp(`project ${project}: 4 to add, 0 to change, 0 to replace, 0 to destroy`));
     // every limit applied: an absent control file (a controller not enabled) says "infeasible"
     expect(out).not.toMatch(/infeasible/);
@@ -202,11 +217,13 @@ describe(`zonectl CLI end to end on cgroup v2 (project ${project}, subnet ${subn
     }
   });
 
-  it('runs the zone processes in their leaves, none in the inner nodes (no-internal-processes)', () => {
+  it('runs the zone processes in their leaves, none in the inner nodes (no-internal-processes), and their supervisors beside the project', () => {
     for (const zone of ['steady', 'hog']) {
       const pid = runningPid(zone);
       expect(parsePids(control(join(zoneDir(zone), 'cgroup.procs')))).toContain(pid);
       expect(control(`/proc/${pid}/cgroup`)).toBe(`0::/zonectl/${project}/${zone}`);
+      const supervisor = Number(/^PPid:\s+(\d+)/m.exec(control(`/proc/${pid}/status`))?.[1]);
+      expect(control(`/proc/${supervisor}/cgroup`)).toBe(`0::/zonectl/${project}.supervisors`);
     }
     expect(control(join(TOP, 'cgroup.procs'))).toBe('');
     expect(control(join(projectDir, 'cgroup.procs'))).toBe('');
@@ -259,6 +276,7 @@ describe(`zonectl CLI end to end on cgroup v2 (project ${project}, subnet ${subn
     ps(); // the last pids seen
     ok('down', '-v');
     expect(existsSync(projectDir)).toBe(false);
+    expect(existsSync(`${projectDir}.supervisors`)).toBe(false);
     if (!topExisted) expect(existsSync(TOP)).toBe(false);
     expect(links().filter((n) => n.startsWith(IFNAME_PREFIX))).toEqual([]);
     expect(existsSync(join('/run/zonectl', project))).toBe(false);
