@@ -3,8 +3,9 @@
 //
 // Hierarchy, in every hierarchy the driver uses: ROOT/zonectl/PROJECT/ZONE. The project
 // level (`zone: null` below) is the global zone's cgroup: its limits cap all the project's
-// zones together. Processes only ever live in zone cgroups (the leaves), as cgroup v2's
-// no-internal-processes rule requires.
+// zones together. On v2, the project's supervisors live beside it, in
+// ROOT/zonectl/PROJECT.supervisors (supervisors()). Processes only ever live in leaves (the
+// zones', the supervisors'), as cgroup v2's no-internal-processes rule requires.
 
 import type { Limits } from '../../model/types.js';
 
