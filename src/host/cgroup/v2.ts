@@ -405,8 +405,10 @@ export class CgroupV2Driver implements CgroupDriver {
     this.fresh.take(this.name(project, null));
     for (const zone of await this.list(project)) await this.remove(project, zone);
     const { fs, signal, timings } = this.deps;
-    await removeTree(fs, this.dir(project), timings.removeTimeoutMs, timings.pollMs);
+    // the supervisors' cgroup before the project's: a down killed in between leaves the
+    // project's, which projects() lists, and the next down finishes the job
     await removeSupervisors(fs, signal, [join(this.root, TOP, supervisorsName(project))], timings.removeTimeoutMs, timings.pollMs);
+    await removeTree(fs, this.dir(project), timings.removeTimeoutMs, timings.pollMs);
     await removeTopIfEmpty(fs, join(this.root, TOP));
   }
 
