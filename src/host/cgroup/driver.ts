@@ -109,8 +109,8 @@ export interface CgroupDriver {
    */
   supervisors(project: string): Promise<string[]>;
   /**
-   * Removes every zone of the project, then the project level, then its supervisors' cgroup
-   * (a supervisor still in it is killed). No-op if absent.
+   * Removes every zone of the project, then its supervisors' cgroup (a supervisor still in it
+   * is killed), then the project level. No-op if absent.
    */
   removeProject(project: string): Promise<void>;
 

@@ -103,13 +103,13 @@ export async function removeTree(fs: CgroupFs, dir: string, timeoutMs: number, p
 }
 
 /**
- * Removes a project's supervisors' cgroup (one directory per hierarchy). Its supervisors exit
- * once their zones are stopped; one still there at the project's removal is left over, and
- * is killed: nothing of a project outlives its down.
+ * Removes a project's supervisors' cgroup, `dir`. Its supervisors exit once their zones are
+ * stopped; one still there at the project's removal is left over, and is killed: nothing of a
+ * project outlives its down.
  */
-export async function removeSupervisors(fs: CgroupFs, signal: Signaller, dirs: readonly string[], timeoutMs: number, pollMs: number): Promise<void> {
-  for (const dir of dirs) for (const pid of await subtreeProcs(fs, dir)) signal(pid, 'SIGKILL');
-  for (const dir of dirs) await removeTree(fs, dir, timeoutMs, pollMs);
+export async function removeSupervisors(fs: CgroupFs, signal: Signaller, dir: string, timeoutMs: number, pollMs: number): Promise<void> {
+  for (const pid of await subtreeProcs(fs, dir)) signal(pid, 'SIGKILL');
+  await removeTree(fs, dir, timeoutMs, pollMs);
 }
 
 /**

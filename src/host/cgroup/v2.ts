@@ -407,7 +407,7 @@ export class CgroupV2Driver implements CgroupDriver {
     const { fs, signal, timings } = this.deps;
     // the supervisors' cgroup before the project's: a down killed in between leaves the
     // project's, which projects() lists, and the next down finishes the job
-    await removeSupervisors(fs, signal, [join(this.root, TOP, supervisorsName(project))], timings.removeTimeoutMs, timings.pollMs);
+    await removeSupervisors(fs, signal, join(this.root, TOP, supervisorsName(project)), timings.removeTimeoutMs, timings.pollMs);
     await removeTree(fs, this.dir(project), timings.removeTimeoutMs, timings.pollMs);
     await removeTopIfEmpty(fs, join(this.root, TOP));
   }
