@@ -9,12 +9,13 @@
  *         go ID                        zonectl has plumbed the namespace (the zone's limits
  *                                      were written before the start): the command may run
  *         cancel ID                    the start is called off: nothing of it stays behind
- *         join PROCS...                serve moves itself into these cgroups (cgroup.procs
- *                                      files, one per hierarchy), and with it every supervisor
- *                                      it forks from then on: they outlive zonectl, and must
- *                                      not stay in its caller's cgroup (a service or a session
- *                                      that ends kills what is left in its cgroup). When the
- *                                      move fails, each later start is answered with its error
+ *         join PROCS...                the supervisors of the starts that follow are born in
+ *                                      these cgroups (cgroup.procs files, one per hierarchy):
+ *                                      they outlive zonectl, and must not stay in its caller's
+ *                                      cgroup (a service or a session that ends kills what is
+ *                                      left in its cgroup). One cgroup2 directory: cloned into
+ *                                      it; else each moves itself there. A start whose
+ *                                      supervisor cannot get there answers with why
  *       and answers each start with one line on stdout, "ID ok INIT_PID STARTED_AT_MS" once the
  *       zone's command was exec'd or "ID error ERRNO OP<TAB>DETAIL". EOF on stdin calls off
  *       the starts still waiting for `go`; it exits once every start has answered. The
@@ -53,8 +54,9 @@
 /* `serve`: the request a start's report answers, printed before it ("ID "); NULL otherwise */
 static const char *report_id;
 
-/* `serve`: why the last `join` failed (every later start is answered with it); err 0: it did not */
-static struct zerr join_err;
+/* `serve`: the cgroup.procs files of the last `join` (NULL-terminated), where each start's
+ * supervisor is to be born; NULL: where serve is */
+static char **join_procs;
 
 static int usage(void) {
   dprintf(2, "usage: zonectl-helper serve\n"
@@ -181,15 +183,24 @@ static int start(const char *path, const char *netns, int go_fd) {
    * child (or the nearest subreaper's) when this process exits after its report. Leading a
    * session, it could gain a controlling terminal by opening one: it opens none (its stdio is
    * /dev/null, then the zone's log and files under /run and /sys), and the zone's command runs
-   * in a session of its own. */
-  pid_t sup = fork();
+   * in a session of its own. It is born in the supervisors' cgroup (`join`) when that is one
+   * cgroup2 directory: a move there would wait for an RCU grace period (zone.h). */
+  int cg = cgroup2_dir(join_procs), moved = 0;
+  pid_t sup = cg >= 0 ? clone_into(0, cg, &moved) : fork();
+  if (cg >= 0 && sup != 0) close(cg);
   if (sup < 0) {
-    zerr_set(&z, "fork", "supervisor");
+    zerr_set(&z, cg >= 0 ? "clone3" : "fork", "supervisor%s%s", cg >= 0 ? " into " : "", cg >= 0 ? join_procs[0] : "");
     print_error(&z);
     return 1;
   }
   if (sup == 0) {
     close(p[0]);
+    if (cg >= 0) close(cg);
+    if (!moved && join_procs && cgroups_join_self(join_procs, &z) < 0) {
+      struct msg e = {.type = MSG_ERROR, .err = z};
+      msg_send(p[1], &e);
+      _exit(1);
+    }
     setsid();
     if (chdir("/") < 0 || null_stdio(&z) < 0) _exit(1);
     umask(022);
@@ -267,10 +278,6 @@ static void serve_start(char *id, char *spec, char *netns, char *go, const sigse
     answer_error(id, EINVAL, "serve", "a bad or repeated start request");
     return;
   }
-  if (join_err.err) {
-    answer_error(id, join_err.err, join_err.op, join_err.detail);
-    return;
-  }
   if (njobs == jobs_cap) {
     size_t cap = jobs_cap ? 2 * jobs_cap : 64;
     struct job *j = realloc(jobs, cap * sizeof *j);
@@ -318,10 +325,17 @@ static void serve_start(char *id, char *spec, char *netns, char *go, const sigse
   j->go = p[1];
 }
 
-/* `join`: serve's own cgroups, where the supervisors it forks next are born (see the usage). */
+/* `join`: where the supervisors of the starts that follow are born (see the usage). */
 static void serve_join(char **procs) {
-  join_err = (struct zerr){0};
-  if (cgroups_join_self(procs, &join_err) < 0 && !join_err.err) join_err.err = EIO;
+  if (join_procs)
+    for (char **f = join_procs; *f; f++) free(*f);
+  free(join_procs);
+  size_t n = 0;
+  while (procs[n]) n++;
+  join_procs = calloc(n + 1, sizeof *join_procs);
+  for (size_t i = 0; join_procs && i < n; i++)
+    if (!(join_procs[i] = strdup(procs[i]))) exit(1); /* out of memory: serve cannot go on */
+  if (!join_procs) exit(1);
 }
 
 #define MAX_FIELDS 24 /* a `join` names a cgroup.procs file per hierarchy: a dozen on v1 */

@@ -98,37 +98,6 @@ static void pump(struct sup *u, int *fd) {
   }
 }
 
-/* The zone's cgroup when it is one cgroup2 directory (a unified host): init is cloned straight
- * into it (CLONE_INTO_CGROUP), which costs no cgroup move. -1 otherwise (v1 or hybrid: moved). */
-static int cgroup2_dir(const struct spec *s) {
-  if (!s->cgroups[0] || s->cgroups[1]) return -1;
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", s->cgroups[0]);
-  char *slash = strrchr(dir, '/');
-  if (!slash) return -1;
-  *slash = '\0';
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  struct statfs sf;
-  if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) return fd;
-  if (fd >= 0) close(fd);
-  return -1;
-}
-
-/* clone() into a new pid namespace, into `cgroup_fd` when >= 0; *moved = 1 when that worked. */
-static pid_t clone_init(int cgroup_fd, int *moved) {
-  *moved = 0;
-  if (cgroup_fd >= 0) {
-    struct clone_args a = {.flags = CLONE_NEWPID | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-                           .cgroup = (uint64_t)cgroup_fd};
-    pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
-    if (pid >= 0) {
-      *moved = 1;
-      return pid;
-    }
-    /* an older kernel (ENOSYS, E2BIG): clone, then move */
-  }
-  return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
-}
 
 /* One run of the zone; returns its exit status (128+N for signal N). */
 static int run_once(struct sup *u) {
@@ -144,8 +113,9 @@ static int run_once(struct sup *u) {
     close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]);
     goto setup_failed;
   }
-  int cgroup_fd = cgroup2_dir(s), moved;
-  pid_t pid = clone_init(cgroup_fd, &moved);
+  /* a unified host: init is cloned straight into its cgroup, which costs no cgroup move */
+  int cgroup_fd = cgroup2_dir(s->cgroups), moved;
+  pid_t pid = clone_into(CLONE_NEWPID, cgroup_fd, &moved);
   if (cgroup_fd >= 0 && pid != 0) close(cgroup_fd);
   if (userns_fd >= 0 && pid != 0) close(userns_fd);
   if (pid < 0) {

@@ -5,8 +5,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <linux/sched.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,6 +46,34 @@ int cgroups_join_self(char *const *cgroups, struct zerr *z) {
     if (write_file(procs, "0", z) < 0) return -1;
   }
   return 0;
+}
+
+int cgroup2_dir(char *const *cgroups) {
+  if (!cgroups || !cgroups[0] || cgroups[1]) return -1;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", cgroups[0]);
+  char *slash = strrchr(dir, '/');
+  if (!slash) return -1;
+  *slash = '\0';
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct statfs sf;
+  if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) return fd;
+  if (fd >= 0) close(fd);
+  return -1;
+}
+
+pid_t clone_into(unsigned long flags, int cgroup_fd, int *moved) {
+  *moved = 0;
+  if (cgroup_fd >= 0) {
+    struct clone_args a = {.flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd};
+    pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
+    if (pid >= 0) {
+      *moved = 1;
+      return pid;
+    }
+    if (errno != ENOSYS && errno != E2BIG) return -1;
+  }
+  return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 }
 
 static int enter_namespaces(struct zerr *z) {

@@ -39,6 +39,14 @@ void zone_main(const struct spec *s, const struct zone_fds *fds) __attribute__((
  * makes without taking cgroup_threadgroup_rwsem for writing, an RCU grace period (5-20 ms) that
  * moving a whole process or another process pays (measured: 0.1 ms against 7-15 ms). */
 int cgroups_join_self(char *const *cgroups, struct zerr *z);
+/* The cgroup of the NULL-terminated list of cgroup.procs files when it is one cgroup2 directory
+ * (a unified host), opened: a child cloned into it (clone_into) costs no cgroup move. -1
+ * otherwise (none, or v1 and hybrid hierarchies: the child moves itself, cgroups_join_self). */
+int cgroup2_dir(char *const *cgroups);
+/* clone() with `flags` (and SIGCHLD), born in the cgroup of `cgroup_fd` when >= 0 (clone3
+ * CLONE_INTO_CGROUP); *moved = 1 when it was. On a kernel without it (ENOSYS, E2BIG) the
+ * child is cloned where its parent is; another failure of clone3 is returned (-1, errno). */
+pid_t clone_into(unsigned long flags, int cgroup_fd, int *moved);
 /* In the (forked) main process: stdio, privileges, cwd, environment, exec. Returns only on error. */
 int exec_command(const struct spec *s, char *const *argv, struct zerr *z);
 

@@ -494,26 +494,33 @@ describeRoot('zone runtime (real kernel)', () => {
     }
   });
 
-  it("puts the zone's supervisor in the supervisors' cgroup it is given, and fails a start whose supervisors' cgroup cannot be joined", async () => {
-    const leaf = makeCgroup('sup');
-    const own = makeCgroup('sup-zone');
-    if (leaf === null || own === null) return; // no writable cgroup hierarchy on this host
-    try {
-      const procs = join(leaf.dir, 'cgroup.procs');
-      const z = await start(zone('sup'), { cgroupProcs: [join(own.dir, 'cgroup.procs')], supervisorProcs: [procs] });
-      const supervisor = Number(/supervisor_pid=(\d+)/.exec(readFileSync(driver.paths.record(project, 'sup'), 'utf8'))?.[1]);
-      // the supervisor, and not the zone, is there (the helper's serve, which moved first, has exited or will)
-      expect(readFileSync(procs, 'utf8').split('\n')).toContain(String(supervisor));
-      expect(readFileSync(procs, 'utf8').split('\n')).not.toContain(String(z.pid));
-      await driver.stop(project, 'sup', 1000);
-      // a cgroup that is not there: the helper cannot move, and the start says why; nothing of it stays
-      const missing = join(leaf.dir, 'no-such', 'cgroup.procs');
-      await expect(start(zone('nojoin'), { supervisorProcs: [missing] })).rejects.toThrow(/^start zone nojoin: \w+ .*no-such.*: ENOENT$/);
-      expect((await driver.status(project, 'nojoin')).state).toBe('absent');
-    } finally {
-      own.remove();
-      leaf.remove();
+  it("puts the zone's supervisor in the supervisors' cgroup it is given (cloned into a cgroup2 one, moved into a v1 one), and fails a start whose supervisors' cgroup is not there", async () => {
+    // each kind of hierarchy the host has, as for the zone's own cgroup below
+    const kinds = [CGROUP_MOUNTS.filter(([m]) => m.endsWith('/pids')), CGROUP_MOUNTS.filter(([m]) => !m.endsWith('/pids'))];
+    let tried = 0;
+    for (const [i, candidates] of kinds.entries()) {
+      const leaf = makeCgroup(`sup${i}`, candidates);
+      const own = makeCgroup(`sup${i}-zone`, candidates);
+      if (leaf === null || own === null) continue;
+      tried++;
+      try {
+        const procs = join(leaf.dir, 'cgroup.procs');
+        const z = await start(zone(`sup${i}`), { cgroupProcs: [join(own.dir, 'cgroup.procs')], supervisorProcs: [procs] });
+        const supervisor = Number(/supervisor_pid=(\d+)/.exec(readFileSync(driver.paths.record(project, `sup${i}`), 'utf8'))?.[1]);
+        // the supervisor is there, and the zone is in its own cgroup, not there
+        expect(readFileSync(procs, 'utf8').split('\n')).toContain(String(supervisor));
+        expect(readFileSync(procs, 'utf8').split('\n')).not.toContain(String(z.pid));
+        await driver.stop(project, `sup${i}`, 1000);
+        // a cgroup that is not there: the start says why, and nothing of it stays
+        const missing = join(leaf.dir, 'no-such', 'cgroup.procs');
+        await expect(start(zone(`nojoin${i}`), { supervisorProcs: [missing] })).rejects.toThrow(/^start zone nojoin\d: \w+ .*no-such.*: ENOENT$/);
+        expect((await driver.status(project, `nojoin${i}`)).state).toBe('absent');
+      } finally {
+        own.remove();
+        leaf.remove();
+      }
     }
+    expect(tried).toBeGreaterThan(0);
   });
 
   it('with ready: the zone is made and in its cgroup (moved on v1, cloned into it on v2), but its command runs only once ready resolves', async () => {

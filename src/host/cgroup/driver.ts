@@ -102,9 +102,9 @@ export interface CgroupDriver {
   remove(project: string, zone: string): Promise<void>;
   /**
    * v2: creates zonectl/PROJECT.supervisors (idempotent) and returns its cgroup.procs file: the
-   * zone helper's serve process joins it before its first start, so that the supervisors it
-   * forks live there, not in the cgroup of whoever ran zonectl (a service or a session that
-   * ends kills what is left in its cgroup). Outside the project's cgroup: the global zone's
+   * zone helper clones each supervisor straight into it, so that they live there, not in the
+   * cgroup of whoever ran zonectl (a service or a session that ends kills what is left in its
+   * cgroup). Outside the project's cgroup: the global zone's
    * limits cap the zones only. v1: none (v1.ts says why).
    */
   supervisors(project: string): Promise<string[]>;

@@ -69,9 +69,9 @@ export interface HelperReservation {
    * such as /proc/PID/fd/N of this process: open until `done`). With `go`, the zone's command
    * waits for send() (any byte: go); close() calls the start off. `done` gives the helper's
    * answer as a process of its own would: code 0 and "ok PID MS", or code 1 and "error ...".
-   * `join`: cgroup.procs files that serve moves into first (unless it is there already), so
-   * that the supervisor of this start and of every later one is born there; a failed move is
-   * the answer of this start and of each later one.
+   * `join`: cgroup.procs files where the supervisor of this start, and of every later one, is
+   * born (serve is told once, unless they change); a start whose supervisor cannot get there
+   * answers with why.
    */
   start(specPath: string, netns: string, go: boolean, join?: readonly string[]): ProgramRun;
   /** Done with it (started and answered, or never started); more than once is a no-op. */
@@ -100,10 +100,10 @@ export class HelperServer {
         const id = String(++this.next);
         const done = server.answer(id);
         const files = join === undefined || join.length === 0 ? null : join.join('\t');
-        // one write: the move comes before the start, and no other request between them
-        const moved = files === null || files === server.joined ? '' : `join\t${files}\n`;
+        // one write: where the supervisors go comes before the start, with nothing between them
+        const told = files === null || files === server.joined ? '' : `join\t${files}\n`;
         if (files !== null) server.joined = files;
-        server.proc.send(`${moved}start\t${id}\t${specPath}\t${netns}\t${go ? 1 : 0}\n`);
+        server.proc.send(`${told}start\t${id}\t${specPath}\t${netns}\t${go ? 1 : 0}\n`);
         let waits = go;
         const end = (request: string): void => {
           if (!waits) return;
