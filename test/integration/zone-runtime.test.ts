@@ -511,6 +511,13 @@ describeRoot('zone runtime (real kernel)', () => {
         expect(readFileSync(procs, 'utf8').split('\n')).toContain(String(supervisor));
         expect(readFileSync(procs, 'utf8').split('\n')).not.toContain(String(z.pid));
         await driver.stop(project, `sup${i}`, 1000);
+        // with privileges.userns the supervisor forks a holder of the user namespace: it works from there too
+        const uns = zone(`sup${i}u`, { root: { kind: 'path', path: join(work, 'rootfs') }, privileges: { ...zone('x').privileges, userns: true } });
+        await start(uns, { supervisorProcs: [procs] });
+        expect((await sh(`sup${i}u`, 'id -u')).stdout.trim()).toBe('0');
+        await driver.stop(project, `sup${i}u`, 1000);
+        started.delete(`sup${i}u`);
+        await driver.remove(project, `sup${i}u`, { layers: true }); // frees its id range too
         // a cgroup that is not there: the start says why, and nothing of it stays
         const missing = join(leaf.dir, 'no-such', 'cgroup.procs');
         await expect(start(zone(`nojoin${i}`), { supervisorProcs: [missing] })).rejects.toThrow(/^start zone nojoin\d: \w+ .*no-such.*: ENOENT$/);
