@@ -146,9 +146,8 @@ export class CgroupV1Driver implements CgroupDriver {
    * None on v1 and hybrid hosts: the supervisors stay where zonectl was run. Out of the
    * controllers' hierarchies they would still be in the caller's unit, which systemd tracks in
    * a hierarchy of its own (name=systemd, or a hybrid host's cgroup2 one), as are the zones,
-   * and the move would cost each run
-   * a cgroup per hierarchy and a move through each: 2–4 ms more of a cold up, measured on a
-   * hybrid host.
+   * and the move would cost each run a cgroup per hierarchy and a move through each: 2–4 ms
+   * more of a cold up, measured on a hybrid host.
    */
   async supervisors(): Promise<string[]> {
     return [];
