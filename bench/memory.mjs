@@ -21,6 +21,15 @@ const KiB = (s, key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(s)?
 const status = (pid) => readFileSync(`/proc/${pid}/status`, 'utf8');
 const meminfo = () => readFileSync('/proc/meminfo', 'utf8');
 
+/** The children of every thread of `pid` (a multi-threaded runtime, runc, forks from any). */
+const childrenOf = (pid) => {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return []; // gone
+  }
+};
+
 function proc(pid) {
   const st = status(pid);
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
@@ -30,18 +39,10 @@ function proc(pid) {
     ppid: Number(/^PPid:\s+(\d+)/m.exec(st)[1]),
     rss: KiB(st, 'VmRSS'),
     pss: KiB(rollup, 'Pss'),
-    children: readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    children: childrenOf(pid),
   };
 }
 
-/** The children of every thread of `pid` (a multi-threaded runtime, runc, forks from any). */
-const childrenOf = (pid) => {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return []; // gone
-  }
-};
 const alive = (pid) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(status(pid));
 
 /** Polls `ready` every 5 ms until it returns a truthy value (returned), or throws after `ms`. */

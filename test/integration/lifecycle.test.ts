@@ -389,19 +389,15 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
 
   /** Every hierarchy's zonectl/PROJECT directory and below, and its supervisors' cgroup, that exist. */
   function cgroupDirs(): string[] {
+    const roots = ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((d) => `/sys/fs/cgroup/${d}`)];
     const out: string[] = [];
-    for (const r of cgroupRoots()) {
+    for (const r of roots) {
       const base = `${r}/zonectl/${project}`;
       if (existsSync(`${base}.supervisors`)) out.push(`${base}.supervisors`);
       if (!existsSync(base)) continue;
       out.push(base, ...readdirSync(base, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${base}/${e.name}`));
     }
     return out;
-  }
-
-  /** The cgroup2 root (a unified host) and each mount below /sys/fs/cgroup (v1, hybrid). */
-  function cgroupRoots(): string[] {
-    return ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((d) => `/sys/fs/cgroup/${d}`)];
   }
 
   /** A limit read from the zone's cgroup: memory.limit_in_bytes or memory.max, pids.max. */

@@ -81,10 +81,9 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   async supervisors(project: string): Promise<string[]> {
-    const { fs } = this.deps;
-    await fs.mkdir(join(this.root, TOP));
+    // beside the project's cgroup, which ensureProject made under TOP before any zone starts
     const dir = join(this.root, TOP, supervisorsName(project));
-    await fs.mkdir(dir);
+    await this.deps.fs.mkdir(dir);
     return [join(dir, 'cgroup.procs')];
   }
 
