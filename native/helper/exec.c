@@ -9,14 +9,21 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "proc.h"
 #include "zone.h"
 
-static int enter(const struct spec *s, pid_t pid, struct zerr *z) {
+/* Enter the namespaces of `pid`. With `later` (the command is cloned into a cgroup2 cgroup of the
+ * zone), the cgroup and user namespaces are left to the command's process: their descriptors go to
+ * later[0] and later[1] (-1 for no user namespace). In either, this process would no longer be
+ * allowed to clone a child into the zone's cgroup: the cgroup namespace hides the process's own
+ * cgroup from it (nsdelegate), and the user namespace takes host root's rights away. */
+static int enter(const struct spec *s, pid_t pid, int later[2], struct zerr *z) {
   int fds[8];
   /* open them all first: after joining the mount namespace /proc/PID is no longer the host's */
   int count = s->userns_count ? NAMESPACE_COUNT : NAMESPACE_COUNT - 1; /* user is last */
@@ -32,13 +39,32 @@ static int enter(const struct spec *s, pid_t pid, struct zerr *z) {
   }
   int rc = 0;
   for (int i = 0; i < count; i++) {
-    if (rc == 0 && setns(fds[i], NAMESPACES[i].flag) < 0)
+    int flag = NAMESPACES[i].flag;
+    if (later && (flag == CLONE_NEWCGROUP || flag == CLONE_NEWUSER)) {
+      later[flag == CLONE_NEWUSER] = fds[i];
+      continue;
+    }
+    if (rc == 0 && setns(fds[i], flag) < 0)
       rc = zerr_set(z, "setns", "%s namespace of pid %d", NAMESPACES[i].name, (int)pid);
     close(fds[i]);
   }
   /* joining the mount namespace moved root and cwd to the zone's root */
   if (rc == 0 && chdir("/") < 0) rc = zerr_set(z, "chdir", "/");
   return rc;
+}
+
+/* In the command's process, cloned into the zone's cgroup2 cgroup (`moved`; else it moves itself
+ * there through `cgroup_fd`, opened on the host): the namespaces enter() left to it. */
+static int enter_later(int cgroup_fd, int moved, const int later[2], struct zerr *z) {
+  if (!moved) {
+    int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    int rc = fd < 0 ? -1 : write_all(fd, "0", 1);
+    if (fd >= 0) close(fd);
+    if (rc < 0) return zerr_set(z, "write", "cgroup.procs of zone");
+  }
+  if (setns(later[0], CLONE_NEWCGROUP) < 0) return zerr_set(z, "setns", "cgroup namespace");
+  if (later[1] >= 0 && setns(later[1], CLONE_NEWUSER) < 0) return zerr_set(z, "setns", "user namespace");
+  return 0;
 }
 
 static int status_code(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
@@ -93,7 +119,11 @@ int exec_in_zone(const struct spec *s, pid_t init_pid, int tty, char **argv) {
     zerr_print(&z);
     return 125;
   }
-  if (cgroups_join_self(s->cgroups, &z) < 0 || enter(s, init_pid, &z) < 0) {
+  /* On cgroup2, moving a process (this one) waits for an RCU grace period, 5-10 ms: the command's
+   * process is cloned into the zone's cgroup instead. Elsewhere (v1: through `tasks`) this
+   * process moves itself, which costs no such wait, and the command's is born there. */
+  int cgroup_fd = cgroup2_dir(s->cgroups), later[2] = {-1, -1};
+  if ((cgroup_fd < 0 && cgroups_join_self(s->cgroups, &z) < 0) || enter(s, init_pid, cgroup_fd >= 0 ? later : NULL, &z) < 0) {
     zerr_print(&z);
     return 125;
   }
@@ -106,23 +136,36 @@ int exec_in_zone(const struct spec *s, pid_t init_pid, int tty, char **argv) {
   int master = -1;
   char pts[64];
   if (tty) {
-    /* the zone's own devpts instance: its /dev/ptmx now that we are in its mount namespace */
-    master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    /* the zone's own devpts instance, now that we are in its mount namespace. Not through
+     * /dev/ptmx, a symlink the zone may have changed: this process is host root, and /dev and
+     * /dev/pts are mount points, which the zone cannot move or replace. */
+    master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+    struct statfs sf;
+    if (master >= 0 && (fstatfs(master, &sf) < 0 || sf.f_type != DEVPTS_SUPER_MAGIC)) {
+      close(master);
+      master = -1;
+      errno = ENOTTY;
+    }
     if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, pts, sizeof pts) != 0) {
-      zerr_set(&z, "open", "/dev/ptmx in zone %s", s->zone);
+      zerr_set(&z, "open", "/dev/pts/ptmx in zone %s", s->zone);
       zerr_print(&z);
       return 125;
     }
     struct winsize ws;
     if (isatty(0) && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
   }
-  pid_t child = fork();
+  int moved = 0;
+  pid_t child = cgroup_fd >= 0 ? clone_into(0, cgroup_fd, &moved) : fork();
   if (child < 0) {
     zerr_set(&z, "fork", "exec in zone %s", s->zone);
     zerr_print(&z);
     return 125;
   }
   if (child == 0) {
+    if (cgroup_fd >= 0 && enter_later(cgroup_fd, moved, later, &z) < 0) {
+      zerr_print(&z);
+      _exit(125);
+    }
     if (tty) {
       int slave = -1;
       if (setsid() < 0 || (slave = open(pts, O_RDWR | O_CLOEXEC)) < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 ||
@@ -135,6 +178,11 @@ int exec_in_zone(const struct spec *s, pid_t init_pid, int tty, char **argv) {
     exec_command(s, argv, &z);
     zerr_print(&z);
     _exit(z.err == ENOENT ? 127 : 126);
+  }
+  if (cgroup_fd >= 0) {
+    close(cgroup_fd);
+    close(later[0]);
+    if (later[1] >= 0) close(later[1]);
   }
   if (tty) return relay(master, child, sigfd);
   int status = 0;

@@ -474,24 +474,61 @@ describeRoot('zone runtime (real kernel)', () => {
     const r = await driver.exec(project, 'tty', ['/bin/sh', '-c', 'tty; test -t 0 && echo stdin-tty; exit 4'], { tty: true, stdio: 'pipe' });
     expect(r.stdout.replace(/\r/g, '')).toBe('/dev/pts/0\nstdin-tty\n'); // a fresh devpts instance: the first pty is 0
     expect(r.exitCode).toBe(4);
+    // the zone's /dev/ptmx is the zone's to change; exec -t, host root there, does not follow it
+    expect((await sh('tty', 'ln -sf /dev/null /dev/ptmx && readlink /dev/ptmx')).stdout).toBe('/dev/null\n');
+    const again = await driver.exec(project, 'tty', ['/bin/sh', '-c', 'tty'], { tty: true, stdio: 'pipe' });
+    expect(again.stdout.replace(/\r/g, '')).toMatch(/^\/dev\/pts\/\d+\n$/);
   });
 
-  it('joins the cgroups it is given, and roots its cgroup namespace there', async () => {
-    const leaf = makeCgroup('cg');
-    if (leaf === null) return; // no writable cgroup hierarchy on this host
-    try {
-      const z = await start(zone('cg'), { cgroupProcs: [join(leaf.dir, 'cgroup.procs')] });
-      expect(readFileSync(join(leaf.dir, 'cgroup.procs'), 'utf8').split('\n')).toContain(String(z.pid));
-      // inside, the zone's cgroup is the root of its view; so is exec's (it joined too)
-      const self = (await sh('cg', `grep -h '${leaf.match}' /proc/1/cgroup /proc/self/cgroup`)).stdout.trim().split('\n');
-      expect(self).toHaveLength(2);
-      for (const line of self) expect(line.endsWith(':/')).toBe(true);
-      // where the namespace is not rooted there, the same check fails: the host's view of the zone
-      expect(readFileSync(`/proc/${z.pid}/cgroup`, 'utf8')).toContain(`/zonectl/${project}/cg`);
-      await driver.stop(project, 'cg', 1000);
-    } finally {
-      leaf.remove();
+  it("joins the cgroups it is given and roots its cgroup namespace there, and so does exec's command (cloned into a cgroup2 one, its helper moved into a v1 one), with and without userns", async () => {
+    // each kind of hierarchy the host has: a v1 one (exec's helper moves itself, its command is
+    // born there) and a cgroup2 one (the command is cloned into it: nothing moves, which on
+    // cgroup2 waits for an RCU grace period)
+    const kinds = [CGROUP_MOUNTS.filter(([m]) => m.endsWith('/pids')), CGROUP_MOUNTS.filter(([m]) => !m.endsWith('/pids'))];
+    let tried = 0;
+    for (const [i, candidates] of kinds.entries()) {
+      for (const userns of [false, true]) {
+        const name = `cg${i}${userns ? 'u' : ''}`;
+        const leaf = makeCgroup(name, candidates);
+        if (leaf === null) continue;
+        tried++;
+        const procs = join(leaf.dir, 'cgroup.procs');
+        const cgroup2 = leaf.match === '0::';
+        try {
+          const over: Partial<Zone> = userns ? { root: { kind: 'path', path: join(work, 'rootfs') }, privileges: { ...zone('x').privileges, userns: true } } : {};
+          const z = await start(zone(name, over), { cgroupProcs: [procs] });
+          expect(readFileSync(procs, 'utf8').split('\n')).toContain(String(z.pid));
+          // inside, the zone's cgroup is the root of its view; so is exec's command's
+          const self = (await sh(name, `grep -h '${leaf.match}' /proc/1/cgroup /proc/self/cgroup; id -u`)).stdout.trim().split('\n');
+          expect(self).toHaveLength(3);
+          for (const line of self.slice(0, 2)) expect(line.endsWith(':/')).toBe(true);
+          expect(self[2]).toBe('0'); // root in the zone: in its user namespace with userns
+          // and with a terminal from the zone's devpts
+          const t = await driver.exec(project, name, ['/bin/sh', '-c', `readlink /proc/self/fd/0; grep -h '${leaf.match}' /proc/self/cgroup; id -u`], { tty: true, stdio: 'pipe' });
+          expect(t.stdout.replace(/\r/g, '')).toBe(`/dev/pts/0\n${self[1]}\n0\n`);
+          // where the namespace is not rooted there, the same check fails: the host's view of the zone
+          expect(readFileSync(`/proc/${z.pid}/cgroup`, 'utf8')).toContain(`/zonectl/${project}/${name}`);
+          // while an exec runs: its command is in the zone's cgroup; its helper is too on v1 only
+          const running = sh(name, 'exec sleep 1.5');
+          const helper = await waitFor('the exec\'s command in the cgroup', async () => {
+            for (const pid of readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number)) {
+              if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== 'sleep\x001.5\x00') continue;
+              const parent = Number(procStatus(readFileSync(`/proc/${pid}/status`, 'utf8'), 'PPid'));
+              if (readFileSync(`/proc/${parent}/cmdline`, 'utf8').split('\0')[1] === 'exec') return parent;
+            }
+            return undefined;
+          });
+          expect(readFileSync(procs, 'utf8').split('\n').includes(String(helper))).toBe(!cgroup2);
+          expect((await running).exitCode).toBe(0);
+        } finally {
+          await driver.stop(project, name, 0); // first: the cgroup goes only once it is empty
+          started.delete(name);
+          if (userns) await driver.remove(project, name, { layers: true }); // frees its id range too
+          leaf.remove();
+        }
+      }
     }
+    expect(tried).toBeGreaterThan(0);
   });
 
   it("puts the zone's supervisor in the supervisors' cgroup it is given (cloned into a cgroup2 one, moved into a v1 one), and fails a start whose supervisors' cgroup is not there", async () => {

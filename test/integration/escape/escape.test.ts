@@ -126,6 +126,9 @@ describeRoot('escape suite (real kernel)', () => {
     const addr = hostServer.address();
     hostPort = typeof addr === 'object' && addr !== null ? addr.port : 0;
     const { result } = await up({ files, cwd: work });
+    // what failed, by name, rather than only that something did
+    const failed = [...(result?.results ?? [])].flatMap(([id, r]) => (r.status === 'failed' ? [`${id}: ${r.error.message}`] : []));
+    expect(failed).toEqual([]);
     expect(result?.ok).toBe(true);
   });
 
