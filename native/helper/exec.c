@@ -120,10 +120,10 @@ int exec_in_zone(const struct spec *s, pid_t init_pid, int tty, char **argv) {
     return 125;
   }
   /* On cgroup2, moving a process (this one) waits for an RCU grace period, 5-10 ms: the command's
-   * process is cloned into the zone's cgroup instead. Elsewhere (v1: through `tasks`) this
-   * process moves itself, which costs no such wait, and the command's is born there. */
+   * process is cloned into the zone's cgroup2 cgroup instead. Into v1 ones (through `tasks`)
+   * this process moves itself, which costs no such wait, and the command's is born there. */
   int cgroup_fd = cgroup2_dir(s->cgroups), later[2] = {-1, -1};
-  if ((cgroup_fd < 0 && cgroups_join_self(s->cgroups, &z) < 0) || enter(s, init_pid, cgroup_fd >= 0 ? later : NULL, &z) < 0) {
+  if (cgroups_join_self(s->cgroups, cgroup_fd >= 0, &z) < 0 || enter(s, init_pid, cgroup_fd >= 0 ? later : NULL, &z) < 0) {
     zerr_print(&z);
     return 125;
   }

@@ -183,20 +183,20 @@ static int start(const char *path, const char *netns, int go_fd) {
    * child (or the nearest subreaper's) when this process exits after its report. Leading a
    * session, it could gain a controlling terminal by opening one: it opens none (its stdio is
    * /dev/null, then the zone's log and files under /run and /sys), and the zone's command runs
-   * in a session of its own. It is born in the supervisors' cgroup (`join`) when that is one
-   * cgroup2 directory: a move there would wait for an RCU grace period (zone.h). */
+   * in a session of its own. It is born in the supervisors' cgroup2 cgroup (`join`), if any: a
+   * move there would wait for an RCU grace period (zone.h); it moves itself into v1 ones. */
   int cg = cgroup2_dir(join_procs), moved = 0;
   pid_t sup = cg >= 0 ? clone_into(0, cg, &moved) : fork();
   if (cg >= 0 && sup != 0) close(cg);
   if (sup < 0) {
-    zerr_set(&z, cg >= 0 ? "clone3" : "fork", "supervisor%s%s", cg >= 0 ? " into " : "", cg >= 0 ? join_procs[0] : "");
+    zerr_set(&z, cg >= 0 ? "clone3" : "fork", "supervisor%s", cg >= 0 ? " into its cgroup2 cgroup" : "");
     print_error(&z);
     return 1;
   }
   if (sup == 0) {
     close(p[0]);
     if (cg >= 0) close(cg);
-    if (!moved && join_procs && cgroups_join_self(join_procs, &z) < 0) {
+    if (join_procs && cgroups_join_self(join_procs, moved, &z) < 0) {
       struct msg e = {.type = MSG_ERROR, .err = z};
       msg_send(p[1], &e);
       _exit(1);

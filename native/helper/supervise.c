@@ -108,7 +108,7 @@ static int run_once(struct sup *u) {
     close(syncp[0]); close(syncp[1]); close(logp[0]); close(logp[1]);
     goto setup_failed;
   }
-  /* a unified host: init is cloned straight into its cgroup, which costs no cgroup move */
+  /* init is cloned straight into its cgroup2 cgroup, which costs no cgroup move (v1: it moves itself) */
   int cgroup_fd = cgroup2_dir(s->cgroups), moved;
   pid_t pid = clone_into(CLONE_NEWPID, cgroup_fd, &moved);
   if (cgroup_fd >= 0 && pid != 0) close(cgroup_fd);
@@ -123,7 +123,7 @@ static int run_once(struct sup *u) {
     close(logp[0]);
     close(u->sigfd);
     if (u->start_fd >= 0) close(u->start_fd);
-    struct zone_fds fds = {.sync = syncp[1], .log = logp[1], .userns = userns_fd, .join = !moved, .go = u->go_fd, .init = u->init_fd};
+    struct zone_fds fds = {.sync = syncp[1], .log = logp[1], .userns = userns_fd, .cloned = moved, .go = u->go_fd, .init = u->init_fd};
     zone_main(s, &fds);
   }
   close(syncp[1]);

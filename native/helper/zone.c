@@ -27,7 +27,7 @@ const struct ns_step NAMESPACES[] = {
 };
 const int NAMESPACE_COUNT = sizeof NAMESPACES / sizeof NAMESPACES[0];
 
-int cgroups_join_self(char *const *cgroups, struct zerr *z) {
+int cgroups_join_self(char *const *cgroups, int cloned, struct zerr *z) {
   for (; *cgroups; cgroups++) {
     const char *procs = *cgroups, *slash = strrchr(procs, '/');
     char tasks[4096];
@@ -42,24 +42,34 @@ int cgroups_join_self(char *const *cgroups, struct zerr *z) {
       }
       if (errno != ENOENT) return zerr_set(z, "open", "%s", tasks);
     }
-    /* cgroup2 has no `tasks`: the process moves whole */
-    if (write_file(procs, "0", z) < 0) return -1;
+    /* cgroup2 has no `tasks`: the process moves whole, unless it was cloned there */
+    if (!cloned && write_file(procs, "0", z) < 0) return -1;
   }
   return 0;
 }
 
 int cgroup2_dir(char *const *cgroups) {
-  if (!cgroups || !cgroups[0] || cgroups[1]) return -1;
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", cgroups[0]);
-  char *slash = strrchr(dir, '/');
-  if (!slash) return -1;
-  *slash = '\0';
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  struct statfs sf;
-  if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) return fd;
-  if (fd >= 0) close(fd);
-  return -1;
+  int found = -1;
+  for (; cgroups && *cgroups; cgroups++) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", *cgroups);
+    char *slash = strrchr(dir, '/');
+    if (!slash) continue;
+    *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct statfs sf;
+    if (fd < 0) continue;
+    if (fstatfs(fd, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC) {
+      close(fd);
+    } else if (found >= 0) { /* two cgroup2 ones: a process is in one cgroup2 hierarchy */
+      close(fd);
+      close(found);
+      return -1;
+    } else {
+      found = fd;
+    }
+  }
+  return found;
 }
 
 pid_t clone_into(unsigned long flags, int cgroup_fd, int *moved) {
@@ -160,7 +170,7 @@ void zone_main(const struct spec *s, const struct zone_fds *fds) {
   /* Not dumpable: the zone cannot open /proc/1/exe (this host binary: CVE-2019-5736) or /proc/1/mem. */
   prctl(PR_SET_DUMPABLE, 0);
   /* first, still single-threaded and in the host's mount namespace (see cgroups_join_self) */
-  if (fds->join && cgroups_join_self(s->cgroups, &z) < 0) fail(sync_fd, &z, 125);
+  if (cgroups_join_self(s->cgroups, fds->cloned, &z) < 0) fail(sync_fd, &z, 125);
   if (enter_namespaces(&z) < 0) fail(sync_fd, &z, 125);
   if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
     zerr_set(&z, "sethostname", "%s", s->hostname);

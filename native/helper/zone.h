@@ -22,26 +22,27 @@ struct zone_fds {
   int sync;    /* MSG_ERROR on failure; EOF once the command was exec'd */
   int log;     /* the command's stdout and stderr */
   int userns;  /* privileges.userns: the namespace to enter last; -1 = none */
-  int join;    /* 1: move itself into the spec's cgroups first; 0: clone() put it there */
+  int cloned;  /* 1: clone() put it in the spec's cgroup2 cgroup; it moves itself into the others */
   int go;      /* serve's start with GO 1: 'g' from zonectl before the command runs; -1 = none */
   int init;    /* zonectl-init to become once the command is forked (init.h); -1 = none */
 };
 
-/* Join the zone's cgroups (fds->join) and namespaces (the network namespace is the
- * supervisor's, inherited), assemble the root, make the cgroup namespace, then
+/* Join the zone's cgroups (those clone() did not put it in) and namespaces (the network
+ * namespace is the supervisor's, inherited), assemble the root, make the cgroup namespace, then
  * (fds->userns >= 0) enter the user namespace; wait for the go; fork the main process and
  * become its init. Each fd is closed once used. */
 void zone_main(const struct spec *s, const struct zone_fds *fds) __attribute__((noreturn));
 
 /* Move the calling process into the cgroup of every cgroup.procs file of the NULL-terminated
- * list. The caller must be single-threaded: in a v1 hierarchy it writes 0 to the `tasks` file
- * next to cgroup.procs, which moves only the calling thread, and that is the one move the kernel
- * makes without taking cgroup_threadgroup_rwsem for writing, an RCU grace period (5-20 ms) that
- * moving a whole process or another process pays (measured: 0.1 ms against 7-15 ms). */
-int cgroups_join_self(char *const *cgroups, struct zerr *z);
-/* The cgroup of the NULL-terminated list of cgroup.procs files when it is one cgroup2 directory
- * (a unified host), opened: a child cloned into it (clone_into) costs no cgroup move. -1
- * otherwise (none, or v1 and hybrid hierarchies: the child moves itself, cgroups_join_self). */
+ * list but, when `cloned`, the cgroup2 one, which clone_into() put it in. The caller must be
+ * single-threaded: in a v1 hierarchy it writes 0 to the `tasks` file next to cgroup.procs,
+ * which moves only the calling thread, and that is the one move the kernel makes without
+ * taking cgroup_threadgroup_rwsem for writing, an RCU grace period (5-20 ms) that moving a
+ * whole process or another process pays (measured: 0.1 ms against 7-15 ms). */
+int cgroups_join_self(char *const *cgroups, int cloned, struct zerr *z);
+/* The cgroup of the list's one cgroup2 cgroup.procs file (a unified host's, or a hybrid host's
+ * beside the v1 ones), opened: a child cloned into it (clone_into) costs no cgroup move. -1
+ * when there is none, or more than one. */
 int cgroup2_dir(char *const *cgroups);
 /* clone() with `flags` (and SIGCHLD), born in the cgroup of `cgroup_fd` when >= 0 (clone3
  * CLONE_INTO_CGROUP); *moved = 1 when it was. On a kernel without it (ENOSYS, E2BIG) the

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { CgroupDriver } from '../../src/host/cgroup/driver.js';
+import { trackingHierarchies } from '../../src/host/cgroup/detect.js';
 import { createCgroupDriver, layoutOf } from '../../src/host/cgroup/index.js';
 import { errnoCode } from '../../src/host/errors.js';
 import { cgroupContract } from '../host/cgroup/contract.js';
@@ -20,10 +21,10 @@ import { describeRoot, isRoot } from '../helpers/root.js';
 const project = `zt-cg-${randomBytes(4).toString('hex')}`;
 const contractProject = `${project}-contract`;
 
-/** Every cgroup hierarchy mounted here (v1 controllers, or the unified one). */
+/** Every cgroup hierarchy zonectl makes cgroups in here (v1 controllers and trackers, or the unified one). */
 function hierarchies(): string[] {
   const layout = layoutOf(readFileSync('/proc/self/mountinfo', 'utf8'));
-  return layout.mode === 'unified' ? [layout.unified] : [...new Set(Object.values(layout.v1))];
+  return layout.mode === 'unified' ? [layout.unified] : [...new Set([...Object.values(layout.v1), ...trackingHierarchies(layout)])];
 }
 /** zonectl/ tops that existed before this suite: only those it created may it remove. */
 const topsBefore = isRoot ? hierarchies().filter((h) => existsSync(join(h, 'zonectl'))) : [];
@@ -242,6 +243,7 @@ describeRoot('cgroup driver on this machine', () => {
 
 describeRoot('cgroup driver contract on this machine', () => {
   cgroupContract('real kernel', async () => {
+    const layout = layoutOf(readFileSync('/proc/self/mountinfo', 'utf8'));
     const driver = await createCgroupDriver({ timings: { reclaimTimeoutMs: 500 } });
     const mine = new Set<ChildProcess>();
     const online = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
@@ -249,6 +251,8 @@ describeRoot('cgroup driver contract on this machine', () => {
       driver,
       project: contractProject,
       cpus: online === '0' ? [0] : [0, 1],
+      tracking: trackingHierarchies(layout),
+      supervisorsIn: layout.mode === 'unified' ? [] : layout.unified === null ? layout.named : [layout.unified],
       spawn: async () => {
         const c = spawn('sleep', ['60'], { stdio: 'ignore' });
         mine.add(c);

@@ -6,10 +6,12 @@
 // in 10.213.200.0/21 and checked to be unrouted.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { trackingHierarchies } from '../../src/host/cgroup/detect.js';
+import { layoutOf } from '../../src/host/cgroup/index.js';
 import { createNetDriver } from '../../src/host/net/index.js';
 import { NftTables } from '../../src/host/net/nft.js';
 import { overlaps, parseCidr, type Cidr } from '../../src/model/ipv4.js';
@@ -130,6 +132,48 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     expect(again.stdout).toContain('nothing to do');
     expect(await ps()).toEqual(first);
     for (const z of Object.values(first)) expect(existsSync(`/proc/${z.pid}`), `zone ${z.name} pid ${z.pid}`).toBe(true);
+  });
+
+  it("up run by a service: what systemd kills when the service stops is not the zones' nor their supervisors'", async () => {
+    // systemd puts a service in a cgroup of every hierarchy without a controller (name=systemd,
+    // a hybrid host's cgroup2; a unified host's one), and when it stops kills what is left in
+    // the one it tracks services in: the cgroup2 one where there is one
+    const layout = layoutOf(readFileSync('/proc/self/mountinfo', 'utf8'));
+    const trackers = layout.mode === 'unified' ? [layout.unified] : trackingHierarchies(layout);
+    expect(trackers.length, 'no hierarchy where a service could be tracked').toBeGreaterThan(0);
+    const tracking = layout.mode === 'unified' ? [layout.unified] : layout.unified === null ? layout.named : [layout.unified];
+    const unit = (h: string): string => join(h, `${project}.service`); // a dot: never taken for a project
+    const procs = (hs: string[]): number[] => [...new Set(hs.flatMap((h) => readIf(`${unit(h)}/cgroup.procs`).split('\n').filter(Boolean).map(Number)))];
+    for (const h of trackers) mkdirSync(unit(h));
+    try {
+      files(zone('web') + zone('api'));
+      // the service: its main process and, beside it, zonectl up
+      const enter = trackers.map((h) => `echo $$ > ${unit(h)}/cgroup.procs`).join(' && ');
+      const r = await new Promise<number | null>((resolve, reject) => {
+        const child = spawn('sh', ['-c', `${enter} && { sleep 1000 & exec "$@"; }`, 'sh', process.execPath, CLI, 'up'], { cwd: dir, stdio: 'ignore' });
+        child.once('error', reject);
+        child.once('close', resolve);
+      });
+      expect(r).toBe(0);
+      const before = await ps();
+      expect(Object.values(before).map((z) => z.state)).toEqual(['running', 'running']);
+      // no zone's process is in the service's cgroups; once up has exited, only the service's
+      // main process is left where systemd will kill
+      const zonePids = new Set(Object.values(before).map((z) => z.pid));
+      expect(procs(trackers).filter((p) => zonePids.has(p))).toEqual([]);
+      const main = await waitFor('the service left with its main process only', () => (procs(tracking).length === 1 ? procs(tracking) : undefined));
+      expect(readIf(`/proc/${main[0]}/cmdline`)).toBe('sleep\x001000\x00');
+      // the service stops
+      process.kill(main[0]!, 'SIGKILL');
+      await waitFor('the service stopped', () => (procs(tracking).length === 0 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await ps()).toEqual(before);
+    } finally {
+      await zonectl(['down', '--volumes']); // the supervisors may be in the copy systemd keeps (name=systemd)
+      for (const pid of procs(trackers)) process.kill(pid, 'SIGKILL');
+      await waitFor('the service cgroups empty', () => (procs(trackers).length === 0 ? true : undefined));
+      for (const h of trackers) rmdirSync(unit(h));
+    }
   });
 
   it('a limit change is one in-place update: the pid stays, the kernel has the new limit', async () => {

@@ -494,6 +494,7 @@ describeRoot('zone runtime (real kernel)', () => {
         tried++;
         const procs = join(leaf.dir, 'cgroup.procs');
         const cgroup2 = leaf.match === '0::';
+        let running: ReturnType<typeof sh> | null = null;
         try {
           const over: Partial<Zone> = userns ? { root: { kind: 'path', path: join(work, 'rootfs') }, privileges: { ...zone('x').privileges, userns: true } } : {};
           const z = await start(zone(name, over), { cgroupProcs: [procs] });
@@ -509,7 +510,7 @@ describeRoot('zone runtime (real kernel)', () => {
           // where the namespace is not rooted there, the same check fails: the host's view of the zone
           expect(readFileSync(`/proc/${z.pid}/cgroup`, 'utf8')).toContain(`/zonectl/${project}/${name}`);
           // while an exec runs: its command is in the zone's cgroup; its helper is too on v1 only
-          const running = sh(name, 'exec sleep 1.5');
+          running = sh(name, 'exec sleep 1.5');
           const helper = await waitFor('the exec\'s command in the cgroup', async () => {
             for (const pid of readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number)) {
               if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== 'sleep\x001.5\x00') continue;
@@ -522,6 +523,7 @@ describeRoot('zone runtime (real kernel)', () => {
           expect((await running).exitCode).toBe(0);
         } finally {
           await driver.stop(project, name, 0); // first: the cgroup goes only once it is empty
+          await running?.catch(() => undefined); // and exec's helper leaves it once its command is gone
           started.delete(name);
           if (userns) await driver.remove(project, name, { layers: true }); // frees its id range too
           leaf.remove();
@@ -529,6 +531,44 @@ describeRoot('zone runtime (real kernel)', () => {
       }
     }
     expect(tried).toBeGreaterThan(0);
+  });
+
+  it('joins a v1 and a cgroup2 cgroup at once, as on a hybrid host (cloned into the cgroup2 one, moved into the v1 one), and so does exec', async () => {
+    const v1 = makeCgroup('mix1', CGROUP_MOUNTS.filter(([m]) => m.endsWith('/pids')));
+    const v2 = makeCgroup('mix2', CGROUP_MOUNTS.filter(([m]) => !m.endsWith('/pids')));
+    if (v1 === null || v2 === null) {
+      v1?.remove();
+      v2?.remove();
+      return; // not a hybrid host
+    }
+    const procs = [join(v1.dir, 'cgroup.procs'), join(v2.dir, 'cgroup.procs')];
+    const members = (): string[][] => procs.map((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
+    let running: ReturnType<typeof sh> | null = null;
+    try {
+      const z = await start(zone('mix'), { cgroupProcs: procs });
+      for (const m of members()) expect(m).toContain(String(z.pid));
+      const self = (await sh('mix', `grep -h -e '${v1.match}' -e '^${v2.match}' /proc/self/cgroup`)).stdout.trim().split('\n');
+      expect(self).toHaveLength(2);
+      for (const line of self) expect(line.endsWith(':/')).toBe(true);
+      running = sh('mix', 'exec sleep 1.5');
+      const [command, helper] = await waitFor('the exec\'s command in both cgroups', async () => {
+        const [a = [], b = []] = members();
+        for (const pid of a.filter((p) => b.includes(p)).map(Number)) {
+          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x001.5\x00') return [pid, Number(procStatus(readFileSync(`/proc/${pid}/status`, 'utf8'), 'PPid'))];
+        }
+        return undefined;
+      });
+      expect(command).toBeGreaterThan(0);
+      const [a = [], b = []] = members();
+      expect([a.includes(String(helper)), b.includes(String(helper))]).toEqual([true, false]);
+      expect((await running).exitCode).toBe(0);
+    } finally {
+      await driver.stop(project, 'mix', 0);
+      await running?.catch(() => undefined); // its helper leaves the cgroups once the command is gone
+      started.delete('mix');
+      v1.remove();
+      v2.remove();
+    }
   });
 
   it("puts the zone's supervisor in the supervisors' cgroup it is given (cloned into a cgroup2 one, moved into a v1 one), and fails a start whose supervisors' cgroup is not there", async () => {

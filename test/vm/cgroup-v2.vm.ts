@@ -88,6 +88,8 @@ cgroupContract(`real cgroup v2 hierarchy at ${ROOT}`, async () => ({
   driver: await createCgroupDriver(),
   project: 'vm-contract',
   cpus: await onlineCpus(),
+  tracking: [], // one hierarchy holds both
+  supervisorsIn: [],
   spawn: async () => {
     const child = await startHeld('exec sleep 600');
     return child.pid;

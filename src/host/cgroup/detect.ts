@@ -21,6 +21,11 @@ export type CgroupLayout =
       v1: Partial<Record<V1Controller, string>>;
       /** The (controller-less) cgroup2 mount of a hybrid host. */
       unified: string | null;
+      /**
+       * Named v1 hierarchies that hold none of zonectl's controllers (`name=systemd`,
+       * `name=elogind`): where an init tracks the processes of its services and sessions.
+       */
+      named: string[];
     };
 
 interface MountLine {
@@ -50,6 +55,7 @@ function parseMountLine(line: string): MountLine | null {
 export function detectCgroupLayout(mountinfo: string): CgroupLayout {
   const v1: Partial<Record<V1Controller, string>> = {};
   let unified: string | null = null;
+  const named = new Map<string, string>(); // name=X → its first mount point
   for (const line of mountinfo.split('\n')) {
     if (line.trim() === '') continue;
     const m = parseMountLine(line);
@@ -57,13 +63,25 @@ export function detectCgroupLayout(mountinfo: string): CgroupLayout {
     if (m.fsType === 'cgroup2') {
       unified ??= m.mountPoint;
     } else if (m.fsType === 'cgroup') {
-      for (const c of V1_CONTROLLERS) if (m.superOptions.includes(c)) v1[c] ??= m.mountPoint;
+      const controllers = V1_CONTROLLERS.filter((c) => m.superOptions.includes(c));
+      for (const c of controllers) v1[c] ??= m.mountPoint;
+      const name = m.superOptions.find((o) => o.startsWith('name='));
+      if (controllers.length === 0 && name !== undefined && !named.has(name)) named.set(name, m.mountPoint);
     }
   }
   const hasV1Controller = V1_CONTROLLERS.some((c) => c !== 'freezer' && v1[c] !== undefined);
-  if (hasV1Controller) return { mode: unified === null ? 'legacy' : 'hybrid', v1, unified };
+  if (hasV1Controller) return { mode: unified === null ? 'legacy' : 'hybrid', v1, unified, named: [...named.values()] };
   if (unified !== null) return { mode: 'unified', unified };
   throw new HostError('no cgroup filesystem is mounted (neither cgroup2 nor a v1 controller hierarchy in the mount table)');
+}
+
+/**
+ * The mount points of the hierarchies with no controller of zonectl's where an init tracks its
+ * services: the named v1 ones, and a hybrid host's cgroup2 one. None on a unified host, where
+ * the one hierarchy holds both.
+ */
+export function trackingHierarchies(layout: CgroupLayout): string[] {
+  return layout.mode === 'unified' ? [] : [...layout.named, ...(layout.unified === null ? [] : [layout.unified])];
 }
 
 /** The deepest directory containing every path. */
@@ -85,5 +103,5 @@ export function rebaseLayout(layout: CgroupLayout, root: string): CgroupLayout {
   const v1: Partial<Record<V1Controller, string>> = {};
   for (const [c, p] of Object.entries(layout.v1) as [V1Controller, string][]) v1[c] = join(root, relative(base, p));
   const unified = layout.unified === null ? null : join(root, relative(base, layout.unified));
-  return { mode: layout.mode, v1, unified };
+  return { mode: layout.mode, v1, unified, named: layout.named.map((p) => join(root, relative(base, p))) };
 }

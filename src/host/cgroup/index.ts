@@ -79,5 +79,5 @@ export async function createCgroupDriver(options: CgroupDriverOptions = {}): Pro
     hostHasSwap: options.hostHasSwap ?? readHostFile('/proc/swaps').trim().split('\n').length > 1,
     swapAccounting: options.swapAccounting ?? (await probeSwapAccounting(layout, fs)),
   };
-  return layout.mode === 'unified' ? new CgroupV2Driver(layout.unified, deps) : new CgroupV1Driver(layout.v1, deps);
+  return layout.mode === 'unified' ? new CgroupV2Driver(layout.unified, deps) : new CgroupV1Driver(layout.v1, deps, layout);
 }

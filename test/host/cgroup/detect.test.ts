@@ -54,6 +54,7 @@ describe('detectCgroupLayout', () => {
         blkio: '/sys/fs/cgroup/blkio',
         pids: '/sys/fs/cgroup/pids',
       },
+      named: ['/sys/fs/cgroup/systemd'],
     });
   });
 
@@ -65,6 +66,18 @@ describe('detectCgroupLayout', () => {
     expect(layout.v1.cpuacct).toBe('/sys/fs/cgroup/cpu,cpuacct');
     expect(layout.unified).toBeNull();
     expect(Object.keys(layout.v1).sort()).toEqual(['blkio', 'cpu', 'cpuacct', 'cpuset', 'freezer', 'memory', 'pids']);
+    expect(layout.named).toEqual(['/sys/fs/cgroup/systemd']);
+  });
+
+  it('names each named hierarchy once, and none that holds a controller of ours (those are in v1)', () => {
+    const more = `${LEGACY}37 25 0:23 / /run/again rw - cgroup cgroup rw,xattr,name=systemd
+38 25 0:33 / /sys/fs/cgroup/elogind rw - cgroup cgroup rw,name=elogind
+39 25 0:34 / /sys/fs/cgroup/mine rw - cgroup cgroup rw,hugetlb,name=mine
+`;
+    const layout = detectCgroupLayout(more);
+    expect(layout.mode !== 'unified' && layout.named).toEqual(['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/elogind', '/sys/fs/cgroup/mine']);
+    const ours = detectCgroupLayout('30 25 0:26 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu,cpuacct,name=ours\n');
+    expect(ours.mode !== 'unified' && [ours.v1.cpu, ours.named]).toEqual(['/sys/fs/cgroup/cpu', []]);
   });
 
   it('decodes escaped mount points', () => {
@@ -85,5 +98,6 @@ describe('detectCgroupLayout', () => {
     expect(v1.v1.memory).toBe('/tmp/t/memory');
     const hybrid = rebaseLayout(detectCgroupLayout(HYBRID), '/tmp/t');
     expect(hybrid.mode === 'hybrid' && hybrid.unified).toBe('/tmp/t/unified');
+    expect(hybrid.mode === 'hybrid' && hybrid.named).toEqual(['/tmp/t/systemd']);
   });
 });

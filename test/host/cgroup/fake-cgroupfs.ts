@@ -25,6 +25,12 @@ export interface FakeOptions {
   controllers?: string[];
   /** v1 controller mounts (directory names under the root; `cpu,cpuacct` co-mounts). */
   hierarchies?: string[];
+  /**
+   * v1: hierarchies with no controller, where an init tracks its services: a name (`systemd`:
+   * mounted with name=systemd) or `unified` (a hybrid host's cgroup2 mount). Their cgroups
+   * hold only cgroup.procs, tasks and cgroup.clone_children here, even `unified`'s.
+   */
+  tracking?: string[];
 }
 
 export interface Write {
@@ -107,13 +113,14 @@ export class FakeCgroupFs implements CgroupFs {
       cgroupKill: true,
       controllers: ['cpuset', 'cpu', 'io', 'memory', 'pids'],
       hierarchies: ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer'],
+      tracking: [],
       ...options,
     };
     this.root = mkdtempSync(join(tmpdir(), `zonectl-fake-cgv${options.version}-`));
     if (this.opts.version === 2) {
       this.put(this.root, { 'cgroup.controllers': this.opts.controllers.join(' '), 'cgroup.subtree_control': '', 'cgroup.procs': '', 'cpuset.cpus.effective': this.opts.cpus, 'cpuset.mems.effective': '0', 'cpu.stat': 'usage_usec 0\n' });
     } else {
-      for (const h of this.opts.hierarchies) {
+      for (const h of [...this.opts.hierarchies, ...this.opts.tracking]) {
         const dir = join(this.root, h);
         mkdirSync(dir);
         this.put(dir, { 'cgroup.procs': '', tasks: '', 'cgroup.clone_children': '0' });
@@ -129,8 +136,11 @@ export class FakeCgroupFs implements CgroupFs {
   /** A mount table that puts this tree where the host's cgroups would be (use with `root`). */
   mountinfo(): string {
     if (this.opts.version === 2) return '30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n';
-    return this.opts.hierarchies
-      .map((h, i) => `${32 + i} 31 0:${29 + i} / /sys/fs/cgroup/${h} rw,relatime - cgroup cgroup rw,${h}`)
+    return [...this.opts.hierarchies, ...this.opts.tracking.map((t) => (t === 'unified' ? t : `name=${t}`))]
+      .map((h, i) => {
+        const [dir, fs, opts] = h === 'unified' ? [h, 'cgroup2 cgroup2', 'rw'] : [h.replace(/^name=/, ''), 'cgroup cgroup', `rw,${h}`];
+        return `${32 + i} 31 0:${29 + i} / /sys/fs/cgroup/${dir} rw,relatime - ${fs} ${opts}`;
+      })
       .join('\n');
   }
 
