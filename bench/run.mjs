@@ -18,6 +18,7 @@ const SCENARIOS = {
   memory: [],
   plan: [],
   validate: [],
+  exec: [],
 };
 
 function runScenario(name, args) {
