@@ -166,9 +166,18 @@ export class CgroupV1Driver implements CgroupDriver {
    * (blocked A/Bs: 1.6–3.4 ms of own work, ~4 ms of CPU), each of the two alone ~0.6 ms.
    */
   async supervisors(project: string): Promise<string[]> {
-    // beside the project's cgroup, which ensureProject made under TOP in each before any zone starts
+    // beside the project's cgroup, under TOP, which ensureProject made in each hierarchy
     const dirs = this.supervisorHierarchies.map((h) => join(h, TOP, supervisorsName(project)));
-    for (const dir of dirs) await this.deps.fs.mkdir(dir);
+    for (const dir of dirs) {
+      try {
+        await this.deps.fs.mkdir(dir);
+      } catch (err) {
+        if (!(err instanceof HostError && err.code === 'ENOENT')) throw err;
+        // not in this one (an up killed inside ensureProject, and the next one found the project)
+        await this.deps.fs.mkdir(dirname(dir));
+        await this.deps.fs.mkdir(dir);
+      }
+    }
     return dirs.map((dir) => join(dir, 'cgroup.procs'));
   }
 

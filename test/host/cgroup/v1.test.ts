@@ -70,6 +70,21 @@ describe('cgroup v1 driver', () => {
     for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop/web`))).toBe(true);
   });
 
+  it("makes the supervisors' cgroup in the hierarchy systemd tracks units in, even where zonectl's own level is missing (an up killed inside ensureProject)", async () => {
+    const s = await fakeDriver({ version: 1, tracking: ['systemd', 'unified'] });
+    setups.push(s);
+    await s.driver.ensureProject('shop', neutral());
+    for (const h of ['systemd', 'unified']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop`))).toBe(true);
+    // as if killed before the hybrid host's cgroup2 one: the next up finds the project elsewhere
+    await s.fake.rmdir(s.fake.path('unified/zonectl/shop'));
+    await s.fake.rmdir(s.fake.path('unified/zonectl'));
+    expect(await s.driver.supervisors('shop')).toEqual([s.fake.path('unified/zonectl/shop.supervisors/cgroup.procs')]);
+    expect(await s.fake.exists(s.fake.path('systemd/zonectl/shop.supervisors'))).toBe(false); // its copy of the units: not where systemd kills
+    expect(await s.driver.projects()).toEqual(['shop']);
+    await s.driver.removeProject('shop');
+    for (const h of ['systemd', 'unified', 'pids']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl`))).toBe(false);
+  });
+
   it('writes every limit the fresh cgroup does not already hold to its file in its hierarchy, in order, with v1 syntax', async () => {
     const { fake, driver } = await ready();
     const report = await driver.apply('shop', 'web', {
