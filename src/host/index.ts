@@ -31,17 +31,17 @@ export interface HostOptions {
 }
 
 export async function createHost(opts: HostOptions = {}): Promise<Host> {
-  const [{ createCgroupDriver }, { NativeZoneDriver }, { createNetDriver }] = await Promise.all([
-    import('./cgroup/index.js'),
-    import('./zone/native.js'),
-    import('./net/index.js'),
-  ]);
+  const [{ createCgroupDriver }, zones, { createNetDriver }] = await Promise.all([import('./cgroup/index.js'), createZoneDriver(opts), import('./net/index.js')]);
   const cgroup = await createCgroupDriver(opts.cgroupRoot === undefined ? {} : { root: opts.cgroupRoot });
   const state = new StateStore(opts.runDir);
-  const { ZonePaths } = await import('./zone/paths.js');
-  const zones = new NativeZoneDriver({ paths: new ZonePaths(opts.runDir, opts.libDir) });
   const net = createNetDriver(opts.runDir === undefined ? {} : { runDir: opts.runDir });
   return { cgroup, zones, net, state, facts: (o) => hostFacts(net, o.nft), now: () => new Date() };
+}
+
+/** The zone driver alone, for the commands that only read a zone's records or enter it (logs, exec). */
+export async function createZoneDriver(opts: HostOptions = {}): Promise<ZoneDriver> {
+  const [{ NativeZoneDriver }, { ZonePaths }] = await Promise.all([import('./zone/native.js'), import('./zone/paths.js')]);
+  return new NativeZoneDriver({ paths: new ZonePaths(opts.runDir, opts.libDir) });
 }
 
 /**
