@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { CgroupDriver } from '../../src/host/cgroup/driver.js';
-import { trackingHierarchies } from '../../src/host/cgroup/detect.js';
+import { serviceHierarchies } from '../../src/host/cgroup/detect.js';
 import { createCgroupDriver, layoutOf } from '../../src/host/cgroup/index.js';
 import { errnoCode } from '../../src/host/errors.js';
 import { cgroupContract } from '../host/cgroup/contract.js';
@@ -24,7 +24,7 @@ const contractProject = `${project}-contract`;
 /** Every cgroup hierarchy zonectl makes cgroups in here (v1 controllers and trackers, or the unified one). */
 function hierarchies(): string[] {
   const layout = layoutOf(readFileSync('/proc/self/mountinfo', 'utf8'));
-  return layout.mode === 'unified' ? [layout.unified] : [...new Set([...Object.values(layout.v1), ...trackingHierarchies(layout)])];
+  return layout.mode === 'unified' ? [layout.unified] : [...new Set([...Object.values(layout.v1), ...serviceHierarchies(layout)])];
 }
 /** zonectl/ tops that existed before this suite: only those it created may it remove. */
 const topsBefore = isRoot ? hierarchies().filter((h) => existsSync(join(h, 'zonectl'))) : [];
@@ -251,8 +251,7 @@ describeRoot('cgroup driver contract on this machine', () => {
       driver,
       project: contractProject,
       cpus: online === '0' ? [0] : [0, 1],
-      tracking: trackingHierarchies(layout),
-      supervisorsIn: layout.mode === 'unified' ? [] : layout.unified === null ? layout.named : [layout.unified],
+      services: layout.mode === 'unified' ? [] : serviceHierarchies(layout),
       spawn: async () => {
         const c = spawn('sleep', ['60'], { stdio: 'ignore' });
         mine.add(c);

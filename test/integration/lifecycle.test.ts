@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { trackingHierarchies } from '../../src/host/cgroup/detect.js';
+import { serviceHierarchies } from '../../src/host/cgroup/detect.js';
 import { layoutOf } from '../../src/host/cgroup/index.js';
 import { createNetDriver } from '../../src/host/net/index.js';
 import { NftTables } from '../../src/host/net/nft.js';
@@ -139,9 +139,9 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
     // a hybrid host's cgroup2; a unified host's one), and when it stops kills what is left in
     // the one it tracks services in: the cgroup2 one where there is one
     const layout = layoutOf(readFileSync('/proc/self/mountinfo', 'utf8'));
-    const trackers = layout.mode === 'unified' ? [layout.unified] : trackingHierarchies(layout);
-    expect(trackers.length, 'no hierarchy where a service could be tracked').toBeGreaterThan(0);
-    const tracking = layout.mode === 'unified' ? [layout.unified] : layout.unified === null ? layout.named : [layout.unified];
+    const trackers = layout.mode === 'unified' ? [layout.unified] : [...layout.named, ...(layout.unified === null ? [] : [layout.unified])];
+    const tracking = layout.mode === 'unified' ? [layout.unified] : serviceHierarchies(layout);
+    expect(tracking.length, 'no hierarchy where a service could be tracked').toBeGreaterThan(0);
     const unit = (h: string): string => join(h, `${project}.service`); // a dot: never taken for a project
     const procs = (hs: string[]): number[] => [...new Set(hs.flatMap((h) => readIf(`${unit(h)}/cgroup.procs`).split('\n').filter(Boolean).map(Number)))];
     for (const h of trackers) mkdirSync(unit(h));
@@ -157,10 +157,10 @@ describeRoot('lifecycle through the CLI (root, real kernel)', () => {
       expect(r).toBe(0);
       const before = await ps();
       expect(Object.values(before).map((z) => z.state)).toEqual(['running', 'running']);
-      // no zone's process is in the service's cgroups; once up has exited, only the service's
-      // main process is left where systemd will kill
+      // no zone's process is in the service's cgroup where systemd kills; once up has exited,
+      // only the service's main process is left there
       const zonePids = new Set(Object.values(before).map((z) => z.pid));
-      expect(procs(trackers).filter((p) => zonePids.has(p))).toEqual([]);
+      expect(procs(tracking).filter((p) => zonePids.has(p))).toEqual([]);
       const main = await waitFor('the service left with its main process only', () => (procs(tracking).length === 1 ? procs(tracking) : undefined));
       expect(readIf(`/proc/${main[0]}/cmdline`)).toBe('sleep\x001000\x00');
       // the service stops

@@ -88,8 +88,7 @@ cgroupContract(`real cgroup v2 hierarchy at ${ROOT}`, async () => ({
   driver: await createCgroupDriver(),
   project: 'vm-contract',
   cpus: await onlineCpus(),
-  tracking: [], // one hierarchy holds both
-  supervisorsIn: [],
+  services: [], // one hierarchy holds both
   spawn: async () => {
     const child = await startHeld('exec sleep 600');
     return child.pid;

@@ -76,12 +76,12 @@ export function detectCgroupLayout(mountinfo: string): CgroupLayout {
 }
 
 /**
- * The mount points of the hierarchies with no controller of zonectl's where an init tracks its
- * services: the named v1 ones, and a hybrid host's cgroup2 one. None on a unified host, where
- * the one hierarchy holds both.
+ * Where systemd tracks its units on a v1 layout, by killing what is left in a unit's cgroup
+ * there when it stops: a hybrid host's cgroup2 hierarchy (from v233 on; its name=systemd is a
+ * copy kept for older tools), else the named ones (name=systemd; elogind's name=elogind).
  */
-export function trackingHierarchies(layout: CgroupLayout): string[] {
-  return layout.mode === 'unified' ? [] : [...layout.named, ...(layout.unified === null ? [] : [layout.unified])];
+export function serviceHierarchies(layout: { named: readonly string[]; unified: string | null }): string[] {
+  return layout.unified === null ? [...layout.named] : [layout.unified];
 }
 
 /** The deepest directory containing every path. */

@@ -6,7 +6,7 @@ import { errnoCode, HostError } from '../errors.js';
 import type { DriverDeps } from './deps.js';
 import { TOP } from './deps.js';
 import type { CgroupLayout } from './detect.js';
-import { detectCgroupLayout, rebaseLayout } from './detect.js';
+import { detectCgroupLayout, rebaseLayout, serviceHierarchies } from './detect.js';
 import type { DeviceResolver } from './devices.js';
 import { hostDevices } from './devices.js';
 import type { CgroupDriver, CgroupDriverTimings } from './driver.js';
@@ -79,5 +79,5 @@ export async function createCgroupDriver(options: CgroupDriverOptions = {}): Pro
     hostHasSwap: options.hostHasSwap ?? readHostFile('/proc/swaps').trim().split('\n').length > 1,
     swapAccounting: options.swapAccounting ?? (await probeSwapAccounting(layout, fs)),
   };
-  return layout.mode === 'unified' ? new CgroupV2Driver(layout.unified, deps) : new CgroupV1Driver(layout.v1, deps, layout);
+  return layout.mode === 'unified' ? new CgroupV2Driver(layout.unified, deps) : new CgroupV1Driver(layout.v1, deps, serviceHierarchies(layout));
 }

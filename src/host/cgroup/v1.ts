@@ -11,7 +11,7 @@ import type { IoDeviceLimits, Limits } from '../../model/types.js';
 import { CPU_PERIOD_US, formatCpuset } from '../../model/units.js';
 import { HostError } from '../errors.js';
 import type { DriverDeps } from './deps.js';
-import { isProjectEntry, supervisorsName, TOP } from './deps.js';
+import { isProjectEntry, TOP } from './deps.js';
 import type { V1Controller } from './detect.js';
 import type { ApplyReport, CgroupDriver, Usage, ZoneName } from './driver.js';
 import { formatMax, formatV1Limit, parseCount, parseCpuList, parseDeviceLines, parseFlatKeyed, parseMax, parseV1Limit } from './format.js';
@@ -52,31 +52,23 @@ export class CgroupV1Driver implements CgroupDriver {
   /** cpuset directories of zonectl's own whose cgroup.clone_children is 1 (this run read or set it). */
   private readonly cloning = new Set<string>();
   private readonly files: ControlFiles;
-  /**
-   * Each hierarchy a zone's cgroup is made in, once (co-mounted controllers share one), sorted:
-   * the controllers', and those where an init tracks its services (`tracking`).
-   */
+  /** Each controller's hierarchy once (co-mounted controllers share one), sorted. */
   private readonly hierarchies: readonly string[];
-  /** Where the project's supervisors get a cgroup (supervisors()). */
-  private readonly supervisorHierarchies: readonly string[];
 
   constructor(
     /** Mount point of each controller's hierarchy. */
     private readonly mounts: Partial<Record<V1Controller, string>>,
     private readonly deps: DriverDeps,
     /**
-     * The hierarchies with no controller of ours where an init tracks its services: the named
-     * ones (`name=systemd`) and a hybrid host's cgroup2 one. systemd stops a service by killing
-     * what is left in its cgroup there. The zones get cgroups of zonectl's own in each, and
-     * their supervisors in one (supervisors()), so that neither stays in the unit that ran
-     * zonectl.
+     * The hierarchy with no controller where systemd tracks its units (serviceHierarchies()), if
+     * any: it stops a unit by killing what is left in the unit's cgroup there. The project's
+     * zones and their supervisors live in zonectl/PROJECT there (supervisors()), so that they
+     * are not in the unit that ran zonectl.
      */
-    tracking: { named: readonly string[]; unified: string | null } = { named: [], unified: null },
+    private readonly services: readonly string[] = [],
   ) {
     this.files = new ControlFiles(deps.fs);
-    const { named, unified } = tracking;
-    this.hierarchies = [...new Set([...Object.values(mounts), ...named, ...(unified === null ? [] : [unified])])].sort();
-    this.supervisorHierarchies = unified === null ? named : [unified];
+    this.hierarchies = [...new Set(Object.values(mounts))].sort();
   }
 
   /** Plain concatenation: project and zone names are validated single path components. */
@@ -158,26 +150,19 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   /**
-   * The one hierarchy where systemd tracks services: a hybrid host's cgroup2 one (its
-   * name=systemd is a copy it keeps for older tools), else the named ones; none without them.
-   * Not in the controllers' hierarchies: a cgroup there in each, and a move through each, cost
-   * 2–4 ms of a cold up on a hybrid host, and would keep nothing alive that this one does not.
-   * Not in the named one beside the cgroup2 one either: that cost ~2 ms of a cold up there
-   * (blocked A/Bs: 1.6–3.4 ms of own work, ~4 ms of CPU), each of the two alone ~0.6 ms.
+   * zonectl/PROJECT in the hierarchy where systemd tracks units, made once a run, and home to
+   * the project's supervisors and its zones alike (procsFiles()): that hierarchy has no
+   * controller, so a cgroup there limits nothing, and no level per zone is needed (one cost
+   * ~0.3 ms a zone, measured with 100 zones). Not in the controllers' hierarchies: a cgroup
+   * there in each, and a move through each, cost 2–4 ms of a cold up on a hybrid host. Not in
+   * a hybrid host's name=systemd as well, a copy systemd keeps for older tools: supervisors
+   * there too cost 1.6–3.4 ms of a cold up.
    */
   async supervisors(project: string): Promise<string[]> {
-    // beside the project's cgroup, under TOP, which ensureProject made in each hierarchy
-    const dirs = this.supervisorHierarchies.map((h) => join(h, TOP, supervisorsName(project)));
-    for (const dir of dirs) {
-      try {
-        await this.deps.fs.mkdir(dir);
-      } catch (err) {
-        if (!(err instanceof HostError && err.code === 'ENOENT')) throw err;
-        // not in this one (an up killed inside ensureProject, and the next one found the project)
-        await this.deps.fs.mkdir(dirname(dir));
-        await this.deps.fs.mkdir(dir);
-      }
-    }
+    const dirs = this.services.map((h) => join(h, this.rel(project, null)));
+    // the levels every run that starts a zone makes sure of: an up killed before them, and the
+    // next up finds the project in the controllers' hierarchies and makes no ensureProject
+    for (const dir of dirs) for (const level of [dirname(dir), dir]) await this.deps.fs.mkdir(level);
     return dirs.map((dir) => join(dir, 'cgroup.procs'));
   }
 
@@ -604,14 +589,18 @@ export class CgroupV1Driver implements CgroupDriver {
     return null;
   }
 
-  /** Made in every hierarchy (makeLevels), so no need to look for it in each. */
+  /**
+   * Made in every controller's hierarchy (makeLevels), so no need to look for it in each; and
+   * the project's cgroup where systemd tracks units (supervisors(), made before any start).
+   */
   private procsFiles(project: string, zone: string): string[] {
-    return this.hierarchies.map((h) => join(h, this.rel(project, zone), 'cgroup.procs'));
+    return [...this.hierarchies.map((h) => join(h, this.rel(project, zone))), ...this.services.map((h) => join(h, this.rel(project, null)))].map((d) => join(d, 'cgroup.procs'));
   }
 
+  /** Into the zone's cgroup in each controller's hierarchy (not where systemd tracks units: supervisors() makes that cgroup for a run that starts zones). */
   async addProcess(project: string, zone: string, pid: number): Promise<void> {
     await this.requireCgroup(project, zone);
-    for (const file of this.procsFiles(project, zone)) await this.deps.fs.write(file, String(pid));
+    for (const h of this.hierarchies) await this.deps.fs.write(join(h, this.rel(project, zone), 'cgroup.procs'), String(pid));
   }
 
   async procs(project: string, zone: string): Promise<number[]> {
@@ -656,17 +645,17 @@ export class CgroupV1Driver implements CgroupDriver {
     const { fs, signal, timings } = this.deps;
     // the supervisors' cgroups before the project's: a down killed in between leaves the
     // project's, which projects() lists, and the next down finishes the job
-    for (const h of this.supervisorHierarchies) await removeSupervisors(fs, signal, join(h, TOP, supervisorsName(project)), timings.removeTimeoutMs, timings.pollMs);
+    for (const h of this.services) await removeSupervisors(fs, signal, join(h, this.rel(project, null)), timings.removeTimeoutMs, timings.pollMs);
     for (const h of this.hierarchies) await removeTree(fs, join(h, this.rel(project, null)), timings.removeTimeoutMs, timings.pollMs);
-    for (const h of this.hierarchies) await removeTopIfEmpty(fs, join(h, TOP));
+    for (const h of [...this.hierarchies, ...this.services]) await removeTopIfEmpty(fs, join(h, TOP));
     // what was looked at may be gone (zonectl/ with the last project): a later mkdir looks again
     this.cloning.clear();
   }
 
-  /** The subdirectories of `rel` in any hierarchy; the hierarchies are read side by side. */
-  private async union(rel: string): Promise<string[]> {
+  /** The subdirectories of `rel` in any hierarchy (`services`: those too); read side by side. */
+  private async union(rel: string, services = false): Promise<string[]> {
     const lists = await Promise.all(
-      this.hierarchies.map(async (h) => {
+      [...this.hierarchies, ...(services ? this.services : [])].map(async (h) => {
         const dir = join(h, rel);
         return (await this.deps.fs.exists(dir)) ? this.deps.fs.subdirs(dir) : [];
       }),
@@ -679,7 +668,8 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async projects(): Promise<string[]> {
-    return (await this.union(TOP)).filter(isProjectEntry);
+    // where systemd tracks units too: an up killed before the controllers' leaves its cgroup there
+    return (await this.union(TOP, true)).filter(isProjectEntry);
   }
 }
 

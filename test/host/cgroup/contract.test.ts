@@ -11,8 +11,7 @@ for (const version of [1, 2] as const) {
       driver,
       project: 'shop',
       cpus: [0, 1],
-      tracking: version === 1 ? [join(fake.root, 'systemd'), join(fake.root, 'unified')] : [],
-      supervisorsIn: version === 1 ? [join(fake.root, 'unified')] : [],
+      services: version === 1 ? [join(fake.root, 'unified')] : [],
       spawn: async () => nextPid++,
       cleanup: async () => fake.dispose(),
     };

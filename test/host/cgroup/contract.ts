@@ -19,10 +19,8 @@ export interface ContractTarget {
   cleanup(): Promise<void>;
   /** A CPU this host has, and one more if it has two. */
   cpus: number[];
-  /** v1: the mount points of the hierarchies where an init tracks services (name=systemd, a hybrid host's cgroup2). */
-  tracking: string[];
-  /** v1: the one of them where systemd does (a hybrid host's cgroup2, else name=systemd): the supervisors' cgroup's. */
-  supervisorsIn: string[];
+  /** v1: where systemd tracks units (a hybrid host's cgroup2 hierarchy, else name=systemd): the project's zones and supervisors live in zonectl/PROJECT there. */
+  services: string[];
 }
 
 /** One limit at a time, each a value away from the default. */
@@ -123,8 +121,8 @@ export function cgroupContract(name: string, makeTarget: () => Promise<ContractT
       const files = await d.create(t.project, 'p');
       const pid = await t.spawn();
       expect(files.length).toBe(d.version === 2 ? 1 : new Set(files).size);
-      for (const f of files) expect(f).toMatch(new RegExp(`/zonectl/${t.project}/p/cgroup\\.procs$`));
-      for (const h of t.tracking) expect(files.filter((f) => f.startsWith(`${h}/`))).toHaveLength(1); // out of the unit that ran zonectl
+      for (const f of files) expect(f).toMatch(new RegExp(`/zonectl/${t.project}(/p)?/cgroup\\.procs$`));
+      for (const h of t.services) expect(files).toContain(`${h}/zonectl/${t.project}/cgroup.procs`); // out of the unit that ran zonectl
       await d.addProcess(t.project, 'p', pid);
       expect(await d.procs(t.project, 'p')).toEqual([pid]);
       await d.kill(t.project, 'p');
@@ -134,12 +132,11 @@ export function cgroupContract(name: string, makeTarget: () => Promise<ContractT
       await d.remove(t.project, 'p'); // absent: no-op
     });
 
-    it("keeps the project's supervisors in a cgroup beside the project's (v2; on v1 in the hierarchy where systemd tracks services), and removes it with the project, killing a supervisor left in it", async () => {
+    it("keeps the project's supervisors in a cgroup of their own (v2: beside the project's; v1: the project's where systemd tracks units), and removes it with the project, killing a supervisor left in it", async () => {
       const files = await d.supervisors(t.project);
       expect(await d.supervisors(t.project)).toEqual(files);
-      expect(files.length).toBe(d.version === 2 ? 1 : t.supervisorsIn.length);
-      for (const h of t.supervisorsIn) expect(files.filter((f) => f.startsWith(`${h}/`))).toHaveLength(1);
-      for (const f of files) expect(f).toMatch(new RegExp(`/zonectl/${t.project}\\.supervisors/cgroup\\.procs$`));
+      if (d.version === 2) expect(files).toEqual([expect.stringMatching(new RegExp(`/zonectl/${t.project}\\.supervisors/cgroup\\.procs$`))]);
+      else expect(files).toEqual(t.services.map((h) => `${h}/zonectl/${t.project}/cgroup.procs`));
       expect(await d.projects()).toContain(t.project);
       expect(await d.projects()).not.toContain(`${t.project}.supervisors`);
       expect(await d.list(t.project)).toEqual([]);

@@ -70,18 +70,25 @@ describe('cgroup v1 driver', () => {
     for (const h of ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop/web`))).toBe(true);
   });
 
-  it("makes the supervisors' cgroup in the hierarchy systemd tracks units in, even where zonectl's own level is missing (an up killed inside ensureProject)", async () => {
+  it("keeps the project's zones and supervisors in zonectl/PROJECT where systemd tracks units (a hybrid host's cgroup2), made once a run, even after an up killed before it", async () => {
     const s = await fakeDriver({ version: 1, tracking: ['systemd', 'unified'] });
     setups.push(s);
     await s.driver.ensureProject('shop', neutral());
-    for (const h of ['systemd', 'unified']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop`))).toBe(true);
-    // as if killed before the hybrid host's cgroup2 one: the next up finds the project elsewhere
-    await s.fake.rmdir(s.fake.path('unified/zonectl/shop'));
-    await s.fake.rmdir(s.fake.path('unified/zonectl'));
-    expect(await s.driver.supervisors('shop')).toEqual([s.fake.path('unified/zonectl/shop.supervisors/cgroup.procs')]);
-    expect(await s.fake.exists(s.fake.path('systemd/zonectl/shop.supervisors'))).toBe(false); // its copy of the units: not where systemd kills
-    expect(await s.driver.projects()).toEqual(['shop']);
+    const files = await s.driver.create('shop', 'web');
+    const procs = s.fake.path('unified/zonectl/shop/cgroup.procs');
+    expect(files).toContain(procs); // one level for the project, none for each zone
+    expect(await s.fake.exists(s.fake.path('unified/zonectl'))).toBe(false); // until a run starts a zone
+    expect(await s.driver.supervisors('shop')).toEqual([procs]);
+    expect(await s.fake.exists(s.fake.path('unified/zonectl/shop/web'))).toBe(false);
+    for (const h of ['systemd', 'pids']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop.supervisors`))).toBe(false); // name=systemd: its copy for older tools
+    expect(await s.fake.exists(s.fake.path('systemd/zonectl'))).toBe(false);
+    // a project left there alone (an up killed after it): listed, and removed with what is in it
+    await s.driver.remove('shop', 'web');
     await s.driver.removeProject('shop');
+    await s.driver.supervisors('shop');
+    await s.fake.write(procs, '4242');
+    expect(await s.driver.projects()).toEqual(['shop']);
+    await s.driver.removeProject('shop'); // the fake refuses to remove a cgroup that holds a process: 4242 was killed
     for (const h of ['systemd', 'unified', 'pids']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl`))).toBe(false);
   });
 
