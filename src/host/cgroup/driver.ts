@@ -5,7 +5,9 @@
 // level (`zone: null` below) is the global zone's cgroup: its limits cap all the project's
 // zones together. On v2, the project's supervisors live beside it, in
 // ROOT/zonectl/PROJECT.supervisors (supervisors()). Processes only ever live in leaves (the
-// zones', the supervisors'), as cgroup v2's no-internal-processes rule requires.
+// zones', the supervisors'), as cgroup v2's no-internal-processes rule requires. On v1 and
+// hybrid hosts, where systemd tracks units in a hierarchy with no controller, the project's
+// zones and supervisors share ROOT/zonectl/PROJECT there (v1.ts).
 
 import type { Limits } from '../../model/types.js';
 
@@ -67,8 +69,9 @@ export interface CgroupDriver {
   ensureProject(project: string, limits: Limits): Promise<ApplyReport>;
   /**
    * Creates zonectl/PROJECT/ZONE (idempotent); the project must exist. Returns the zone's
-   * cgroup.procs file in every hierarchy it has: the zone helper's init and exec join each (on
-   * v1 through the `tasks` file beside it, moving themselves: native/helper/zone.h).
+   * cgroup.procs file in every hierarchy it has (on v1 and hybrid hosts also the project's where
+   * systemd tracks units): the zone helper's init and exec join each (cloned into a cgroup2 one,
+   * through the `tasks` file beside a v1 one, moving themselves: native/helper/zone.h).
    */
   create(project: string, zone: string): Promise<string[]>;
   /**
@@ -104,8 +107,9 @@ export interface CgroupDriver {
    * v2: creates zonectl/PROJECT.supervisors (idempotent) and returns its cgroup.procs file: the
    * zone helper clones each supervisor straight into it, so that they live there, not in the
    * cgroup of whoever ran zonectl (a service or a session that ends kills what is left in its
-   * cgroup). Outside the project's cgroup: the global zone's
-   * limits cap the zones only. v1: none (v1.ts says why).
+   * cgroup). Outside the project's cgroup: the global zone's limits cap the zones only. v1: the
+   * project's cgroup in the hierarchy where systemd tracks units, which create() names too;
+   * none where there is no such hierarchy.
    */
   supervisors(project: string): Promise<string[]>;
   /**

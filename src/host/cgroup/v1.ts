@@ -51,6 +51,8 @@ export class CgroupV1Driver implements CgroupDriver {
   private readonly fresh = new Fresh();
   /** cpuset directories of zonectl's own whose cgroup.clone_children is 1 (this run read or set it). */
   private readonly cloning = new Set<string>();
+  /** By project: its cgroup where systemd tracks units, made (once a run) by projectServices(). */
+  private readonly madeServices = new Map<string, Promise<string[]>>();
   private readonly files: ControlFiles;
   /** Each controller's hierarchy once (co-mounted controllers share one), sorted. */
   private readonly hierarchies: readonly string[];
@@ -138,6 +140,8 @@ export class CgroupV1Driver implements CgroupDriver {
 
   async create(project: string, zone: string): Promise<string[]> {
     await this.requireCgroup(project, null);
+    const services = this.projectServices(project);
+    services.catch(() => {}); // awaited below, after the zone's own levels
     try {
       // the project's level is there in every hierarchy (ensureProject): only the zone's is new
       await this.makeLevels([join(TOP, project, zone)]);
@@ -146,24 +150,39 @@ export class CgroupV1Driver implements CgroupDriver {
       // a hierarchy lacks it, or zonectl's own level too (an up killed inside ensureProject)
       await this.makeLevels([TOP, join(TOP, project), join(TOP, project, zone)]);
     }
-    return this.procsFiles(project, zone);
+    return [...this.leaves(project, zone), ...(await services)];
   }
 
   /**
-   * zonectl/PROJECT in the hierarchy where systemd tracks units, made once a run, and home to
-   * the project's supervisors and its zones alike (procsFiles()): that hierarchy has no
-   * controller, so a cgroup there limits nothing, and no level per zone is needed (one cost
-   * ~0.3 ms a zone, measured with 100 zones). Not in the controllers' hierarchies: a cgroup
-   * there in each, and a move through each, cost 2–4 ms of a cold up on a hybrid host. Not in
-   * a hybrid host's name=systemd as well, a copy systemd keeps for older tools: supervisors
-   * there too cost 1.6–3.4 ms of a cold up.
+   * zonectl/PROJECT in the hierarchy where systemd tracks units, home to the project's
+   * supervisors and its zones alike (create()): that hierarchy has no controller, so a cgroup
+   * there limits nothing, and no level per zone is needed (one cost ~0.3 ms a zone, measured
+   * with 100 zones). Not in the controllers' hierarchies: a cgroup there in each, and a move
+   * through each, cost 2–4 ms of a cold up on a hybrid host. Not in a hybrid host's name=systemd
+   * as well, a copy systemd keeps for older tools: supervisors there too cost 1.6–3.4 ms of a
+   * cold up.
    */
   async supervisors(project: string): Promise<string[]> {
-    const dirs = this.services.map((h) => join(h, this.rel(project, null)));
-    // the levels every run that starts a zone makes sure of: an up killed before them, and the
-    // next up finds the project in the controllers' hierarchies and makes no ensureProject
-    for (const dir of dirs) for (const level of [dirname(dir), dir]) await this.deps.fs.mkdir(level);
-    return dirs.map((dir) => join(dir, 'cgroup.procs'));
+    return this.projectServices(project);
+  }
+
+  /**
+   * The cgroup.procs files of the project's cgroup where systemd tracks units, made once a run
+   * (zonectl/ too: an up killed before them, and the next finds the project in the controllers'
+   * hierarchies and makes no ensureProject).
+   */
+  private projectServices(project: string): Promise<string[]> {
+    let made = this.madeServices.get(project);
+    if (made === undefined) {
+      const dirs = this.services.map((h) => join(h, this.rel(project, null)));
+      made = (async () => {
+        for (const dir of dirs) for (const level of [dirname(dir), dir]) await this.deps.fs.mkdir(level);
+        return dirs.map((dir) => join(dir, 'cgroup.procs'));
+      })();
+      this.madeServices.set(project, made);
+      made.catch(() => this.madeServices.delete(project)); // a later call tries again
+    }
+    return made;
   }
 
   async apply(project: string, zone: ZoneName, limits: Limits): Promise<ApplyReport> {
@@ -589,18 +608,14 @@ export class CgroupV1Driver implements CgroupDriver {
     return null;
   }
 
-  /**
-   * Made in every controller's hierarchy (makeLevels), so no need to look for it in each; and
-   * the project's cgroup where systemd tracks units (supervisors(), made before any start).
-   */
-  private procsFiles(project: string, zone: string): string[] {
-    return [...this.hierarchies.map((h) => join(h, this.rel(project, zone))), ...this.services.map((h) => join(h, this.rel(project, null)))].map((d) => join(d, 'cgroup.procs'));
+  /** The zone's cgroup.procs files in the controllers' hierarchies: made in each (makeLevels), so no need to look for them. */
+  private leaves(project: string, zone: string): string[] {
+    return this.hierarchies.map((h) => join(h, this.rel(project, zone), 'cgroup.procs'));
   }
 
-  /** Into the zone's cgroup in each controller's hierarchy (not where systemd tracks units: supervisors() makes that cgroup for a run that starts zones). */
   async addProcess(project: string, zone: string, pid: number): Promise<void> {
     await this.requireCgroup(project, zone);
-    for (const h of this.hierarchies) await this.deps.fs.write(join(h, this.rel(project, zone), 'cgroup.procs'), String(pid));
+    for (const file of [...this.leaves(project, zone), ...(await this.projectServices(project))]) await this.deps.fs.write(file, String(pid));
   }
 
   async procs(project: string, zone: string): Promise<number[]> {
@@ -643,8 +658,10 @@ export class CgroupV1Driver implements CgroupDriver {
     this.fresh.take(this.rel(project, null));
     for (const zone of await this.list(project)) await this.remove(project, zone);
     const { fs, signal, timings } = this.deps;
-    // the supervisors' cgroups before the project's: a down killed in between leaves the
-    // project's, which projects() lists, and the next down finishes the job
+    // where systemd tracks units (the supervisors' too) before the controllers': a down killed
+    // in between leaves the project's cgroups there, which projects() lists, and the next down
+    // finishes the job
+    this.madeServices.delete(project);
     for (const h of this.services) await removeSupervisors(fs, signal, join(h, this.rel(project, null)), timings.removeTimeoutMs, timings.pollMs);
     for (const h of this.hierarchies) await removeTree(fs, join(h, this.rel(project, null)), timings.removeTimeoutMs, timings.pollMs);
     for (const h of [...this.hierarchies, ...this.services]) await removeTopIfEmpty(fs, join(h, TOP));

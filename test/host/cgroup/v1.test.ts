@@ -77,7 +77,7 @@ describe('cgroup v1 driver', () => {
     const files = await s.driver.create('shop', 'web');
     const procs = s.fake.path('unified/zonectl/shop/cgroup.procs');
     expect(files).toContain(procs); // one level for the project, none for each zone
-    expect(await s.fake.exists(s.fake.path('unified/zonectl'))).toBe(false); // until a run starts a zone
+    expect(await s.fake.exists(s.fake.path('unified/zonectl/shop'))).toBe(true); // made with the first zone, for the run
     expect(await s.driver.supervisors('shop')).toEqual([procs]);
     expect(await s.fake.exists(s.fake.path('unified/zonectl/shop/web'))).toBe(false);
     for (const h of ['systemd', 'pids']) expect(await s.fake.exists(s.fake.path(`${h}/zonectl/shop.supervisors`))).toBe(false); // name=systemd: its copy for older tools
