@@ -163,7 +163,26 @@ export function machineFacts() {
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS}); a node start pays for it (\`node -e 0\` here), the zonectl command does not (bin/zonectl.cjs starts node without it)` : 'not set',
     zonectl: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} (${gitHead()})`,
     peers: `${ver('crun', ['--version'])}; ${ver('runc', ['--version'])}; ${ver('bwrap', ['--version'])}; ${ver('conmon', ['--version'])}; ${ver('unshare', ['--version'])}`,
+    'host speed': hostSpeed(),
   };
+}
+
+/**
+ * A yardstick for absolute times across runs (the planner's CPU has a target of its own): this
+ * host's speed changes from hour to hour and more from day to day (the same planner took 40 /
+ * 71 / 65 ms of CPU in round 15, 73 / 146 / 132 ms on round 16's first day), and a bare node
+ * start moves with it.
+ */
+function hostSpeed() {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const ms = [];
+  for (let i = 0; i < 7; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0'], { env, stdio: 'ignore' });
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return `\`node -e 0\` without NODE_EXTRA_CA_CERTS, median of 7: ${fmt(stats(ms).median)} ms (compare absolute times only between runs where it is alike)`;
 }
 
 /** The filesystem type of the mount holding `path`; for ext4, whether it has a journal (jbd2 lists it). */
