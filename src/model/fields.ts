@@ -45,6 +45,38 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/**
+ * canonicalJson(a) === canonicalJson(b), without building either text: the planner compares
+ * every field of every zone, and a converged 1,000-zone plan spent a fifth of its CPU on those
+ * texts. Keys whose value is undefined are absent, key order does not matter, and a primitive
+ * is compared as its JSON text (so NaN, Infinity and undefined equal null, as they print).
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const arrays = Array.isArray(a);
+  if (arrays !== Array.isArray(b)) return false;
+  if (arrays) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!sameJson(x[i], y[i])) return false;
+    return true;
+  }
+  const objects = a !== null && typeof a === 'object';
+  if (objects !== (b !== null && typeof b === 'object')) return false;
+  if (!objects) return (JSON.stringify(a) ?? 'null') === (JSON.stringify(b) ?? 'null');
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k of Object.keys(x)) {
+    if (x[k] === undefined) continue;
+    n++;
+    if (y[k] === undefined || !Object.hasOwn(y, k) || !sameJson(x[k], y[k])) return false;
+  }
+  for (const k of Object.keys(y)) if (y[k] !== undefined) n--;
+  return n === 0;
+}
+
 function hashOf<T extends object>(item: T, table: Record<string, ChangeRule>): string {
   const cold: Record<string, unknown> = {};
   for (const [field, rule] of Object.entries(table)) if (rule === 'replace') cold[field] = (item as Record<string, unknown>)[field];

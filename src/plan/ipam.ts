@@ -8,9 +8,18 @@ import { derivedMac } from '../model/names.js';
 import type { DesiredState, Zone } from '../model/types.js';
 import type { Diagnostic } from './types.js';
 
-/** Zones with every attachment's address and mac filled in. */
+/**
+ * Zones with every attachment's address and mac filled in. Each zone and attachment is a copy
+ * (`desired` is not changed); what is not filled in is shared with `desired` (a deep copy of
+ * 1,000 zones was a quarter of the planner's CPU).
+ */
 export function resolveAttachments(desired: DesiredState, actual: ActualState, diagnostics: Diagnostic[]): Record<string, Zone> {
-  const zones: Record<string, Zone> = structuredClone(desired.zones);
+  const zones: Record<string, Zone> = {};
+  for (const [name, z] of Object.entries(desired.zones)) {
+    const networks: Zone['networks'] = {};
+    for (const [net, a] of Object.entries(z.networks)) networks[net] = { ...a };
+    zones[name] = { ...z, networks };
+  }
   for (const [net, network] of Object.entries(desired.networks)) {
     const cidr = parseCidr(network.subnet);
     if ('error' in cidr) continue; // config validation already refused it

@@ -3,7 +3,7 @@
 // randomness; keys are visited in sorted order so the same inputs give the same plan.
 
 import type { ActualState, ActualZone } from '../model/actual.js';
-import { NETWORK_FIELDS, ZONE_FIELDS, canonicalJson, type ChangeRule } from '../model/fields.js';
+import { NETWORK_FIELDS, ZONE_FIELDS, sameJson as same, type ChangeRule } from '../model/fields.js';
 import { overlaps, parseCidr } from '../model/ipv4.js';
 import type { Attachment, DesiredState, Limits, Network, Zone } from '../model/types.js';
 import { formatCpuset, formatSize } from '../model/units.js';
@@ -15,7 +15,6 @@ export interface PlanOptions {
   prune?: boolean;
 }
 
-const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 const sorted = <T>(o: Record<string, T>): [string, T][] => Object.keys(o).sort().map((k) => [k, o[k]!]);
 
 export function plan(desired: DesiredState, actual: ActualState, opts: PlanOptions = {}): Plan {
@@ -255,23 +254,66 @@ function linkDependencies(actions: Action[], zones: Record<string, Zone>, actual
 
 const RANK: Record<string, number> = { global: 0, network: 1, zone: 2 };
 
-/** A topological order (Kahn), ties broken by resource kind, then id: deterministic. */
+/**
+ * A topological order (Kahn), ties broken by resource kind, then id: deterministic. The ready
+ * actions wait in a binary heap: with 1,000 actions, scanning and sorting every pending
+ * action for each one placed took a third of the planner's CPU.
+ */
 function order(actions: Action[]): Action[] {
-  const pending = new Map(actions.map((a) => [a.id, a]));
-  const done = new Set<ResourceId>();
+  const byId = new Map(actions.map((a) => [a.id, a]));
+  const before = (x: Action, y: Action): boolean => RANK[x.resource]! - RANK[y.resource]! < 0 || (x.resource === y.resource && x.id < y.id);
+  /** Unplaced dependencies of each action (those in the plan); the actions waiting on each. */
+  const waits = new Map<ResourceId, number>();
+  const dependents = new Map<ResourceId, Action[]>();
+  const heap: Action[] = [];
+  for (const a of actions) {
+    const deps = a.after_actions.filter((d) => byId.has(d) && d !== a.id);
+    waits.set(a.id, deps.length);
+    for (const d of deps) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(a);
+    if (deps.length === 0) push(heap, a, before);
+  }
   const out: Action[] = [];
-  while (pending.size > 0) {
-    const ready = [...pending.values()]
-      .filter((a) => a.after_actions.every((d) => done.has(d) || !pending.has(d)))
-      .sort((x, y) => RANK[x.resource]! - RANK[y.resource]! || (x.id < y.id ? -1 : 1));
-    if (ready.length === 0) {
-      // Cannot happen for a validated configuration (depends_on cycles are refused); fail loudly.
-      throw new Error(`plan: dependency cycle among ${[...pending.keys()].join(', ')}`);
-    }
-    const next = ready[0]!;
-    pending.delete(next.id);
-    done.add(next.id);
+  while (heap.length > 0) {
+    const next = pop(heap, before);
     out.push(next);
+    for (const b of dependents.get(next.id) ?? []) {
+      const left = waits.get(b.id)! - 1;
+      waits.set(b.id, left);
+      if (left === 0) push(heap, b, before);
+    }
+  }
+  if (out.length < actions.length) {
+    // Cannot happen for a validated configuration (depends_on cycles are refused); fail loudly.
+    throw new Error(`plan: dependency cycle among ${actions.filter((a) => !out.includes(a)).map((a) => a.id).join(', ')}`);
   }
   return out;
+}
+
+function push<T>(heap: T[], x: T, before: (a: T, b: T) => boolean): void {
+  let i = heap.push(x) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(heap[i]!, heap[parent]!)) break;
+    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+    i = parent;
+  }
+}
+
+function pop<T>(heap: T[], before: (a: T, b: T) => boolean): T {
+  const top = heap[0]!;
+  const last = heap.pop()!;
+  if (heap.length > 0) {
+    heap[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  }
+  return top;
 }

@@ -2,7 +2,7 @@
 // not when an in-place (or ordering) field does.
 
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, NETWORK_FIELDS, networkSpecHash, ZONE_FIELDS, zoneSpecHash, type NetworkField, type ZoneField } from '../../src/model/fields.js';
+import { canonicalJson, NETWORK_FIELDS, networkSpecHash, sameJson, ZONE_FIELDS, zoneSpecHash, type NetworkField, type ZoneField } from '../../src/model/fields.js';
 import type { Network, Zone } from '../../src/model/types.js';
 
 const zone: Zone = {
@@ -90,5 +90,53 @@ describe('canonicalJson', () => {
   it('sorts keys at every level and drops undefined', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: undefined }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"z":1}]},"b":1}');
     expect(canonicalJson(undefined)).toBe('null');
+  });
+});
+
+describe('sameJson', () => {
+  // A small deterministic generator (no Math.random: a failure must replay).
+  let seed = 12345;
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const PRIMITIVES: unknown[] = [null, undefined, 0, 1, -0, NaN, Infinity, '', '1', 'a', true, false, 1.5];
+  const value = (depth: number): unknown => {
+    const k = rand(depth > 2 ? 1 : 4);
+    if (k === 0) return PRIMITIVES[rand(PRIMITIVES.length)];
+    if (k === 1) return Array.from({ length: rand(3) }, () => value(depth + 1));
+    return Object.fromEntries(Array.from({ length: rand(4) }, () => [['a', 'b', 'c'][rand(3)]!, value(depth + 1)]));
+  };
+  /** The same value, or one a little different: keys reordered, undefined keys added, one leaf changed. */
+  const variant = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map((x) => (rand(6) === 0 ? value(3) : variant(x)));
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v).reverse().map(([k, x]) => [k, rand(8) === 0 ? value(3) : variant(x)] as const);
+      if (rand(3) === 0) return Object.fromEntries([...entries, ['z', undefined]]);
+      return Object.fromEntries(entries);
+    }
+    return rand(10) === 0 ? value(3) : v;
+  };
+
+  it('agrees with comparing canonicalJson texts, on 20,000 pairs of values', () => {
+    let equal = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const a = value(0);
+      const b = rand(2) === 0 ? variant(a) : value(0);
+      const want = canonicalJson(a) === canonicalJson(b);
+      expect(sameJson(a, b), `${canonicalJson(a)} vs ${canonicalJson(b)}`).toBe(want);
+      expect(sameJson(b, a)).toBe(want);
+      if (want) equal++;
+    }
+    // both answers are well represented
+    expect(equal).toBeGreaterThan(2_000);
+    expect(equal).toBeLessThan(18_000);
+  });
+
+  it('treats absent, undefined and null alike where JSON does, and key order as nothing', () => {
+    expect(sameJson({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(sameJson({ a: null }, {})).toBe(false);
+    expect(sameJson([undefined], [null])).toBe(true);
+    expect(sameJson({ x: { p: 1, q: [2] } }, { x: { q: [2], p: 1 } })).toBe(true);
+    expect(sameJson([1, 2], [2, 1])).toBe(false);
+    expect(sameJson({}, [])).toBe(false);
+    expect(sameJson({ constructor: 1 }, {})).toBe(false);
   });
 });

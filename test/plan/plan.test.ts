@@ -53,6 +53,16 @@ describe('plan', () => {
     });
   });
 
+  it('leaves the desired state as it was: addresses and MACs are filled in on copies', () => {
+    const d = desiredFrom(BASE);
+    const before = structuredClone(d);
+    const p = plan(d, empty());
+    expect(d).toEqual(before);
+    expect(d.zones.api!.networks.back!.address).toBeNull();
+    expect(p.zones.api!.networks.back!.address).toBe('10.213.2.1');
+    expect(p.zones.api!.networks.back!.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  });
+
   it('keeps the address a zone already has', () => {
     const d = desiredFrom(BASE);
     const actual = converged(d);
@@ -149,6 +159,32 @@ zones:
         'delete global after network.back,network.front,zone.api,zone.web',
       ].join('\n'),
     );
+  });
+
+  it('orders every action as the smallest order by kind, then id, that runs each after what it waits for (600 zones)', () => {
+    // zone i depends on a few zones below it: a deep DAG; half of the zones are new, half pruned
+    const n = 600;
+    let y = 'name: shop\nnetworks:\n  front: { subnet: 10.213.0.0/20 }\n  back: { subnet: 10.213.16.0/20 }\nzones:\n';
+    for (let i = 0; i < n; i++) {
+      const deps = [i - 1, Math.floor(i / 2), (i * 7) % Math.max(1, i)].filter((d, k, all) => d >= 0 && d < i && all.indexOf(d) === k);
+      y += `  z${String(i).padStart(3, '0')}:\n    networks: [${i % 3 === 0 ? 'front, back' : 'back'}]\n    depends_on: [${deps.map((d) => `z${String(d).padStart(3, '0')}`).join(', ')}]\n`;
+    }
+    const all = desiredFrom(y);
+    const half = { ...all, zones: Object.fromEntries(Object.entries(all.zones).filter(([name]) => Number(name.slice(1)) % 2 === 0)) };
+    for (const p of [plan(all, empty()), plan(half, converged(all)), plan(desiredFrom('name: shop\n'), converged(all))]) {
+      // the reference: at each step, of the actions whose dependencies are placed, the first by kind, then id
+      const rank = { global: 0, network: 1, zone: 2 };
+      const left = new Map(p.actions.map((a) => [a.id, a]));
+      const want: string[] = [];
+      while (left.size > 0) {
+        const ready = [...left.values()].filter((a) => a.after_actions.every((d) => !left.has(d)));
+        ready.sort((a, b) => rank[a.resource] - rank[b.resource] || (a.id < b.id ? -1 : 1));
+        want.push(ready[0]!.id);
+        left.delete(ready[0]!.id);
+      }
+      expect(p.actions.map((a) => a.id)).toEqual(want);
+      expect(p.actions.length).toBeGreaterThanOrEqual(n / 2);
+    }
   });
 
   it('reports a cpuset the host lacks and a subnet over a host route', () => {
