@@ -17,9 +17,25 @@ export async function observe(host: Host, project: string, opts: { nft: boolean 
     host.state.networks(project),
   ]);
   const hasProject = projects.includes(project);
-  const global = hasProject ? { limits: await host.cgroup.read(project, null) } : null;
-
   const names = [...new Set([...cgroupZones, ...recordedZones])].sort();
+  // What each zone's cgroup and record say needs nothing else: read alongside its status and
+  // the network (each waits for the one before: the network needs the supervisors' namespaces)
+  const limitsRead = hasProject ? host.cgroup.read(project, null) : Promise.resolve(null);
+  const inCgroup = new Set(cgroupZones);
+  const zonesRead = Promise.all(
+    names.map((name) => {
+      const hasCgroup = inCgroup.has(name);
+      // Only the memory in use of the usage: the planner warns about a cap below it.
+      return Promise.all([
+        host.state.readZone(project, name),
+        hasCgroup ? host.cgroup.read(project, name) : null,
+        hasCgroup ? host.cgroup.memoryCurrent(project, name) : null,
+      ]);
+    }),
+  );
+  limitsRead.catch(() => {}); // awaited below: a failure before that must not go unhandled
+  zonesRead.catch(() => {});
+
   // a zone's network namespace is its supervisor's: read where one lives
   const statuses = new Map(await Promise.all(names.map(async (n) => [n, await host.zones.status(project, n)] as const)));
   const netns: Record<string, string> = {};
@@ -33,38 +49,32 @@ export async function observe(host: Host, project: string, opts: { nft: boolean 
     const seen = (net.zones[o.zone] ??= {});
     seen[o.network] ??= { address: '', mac: '', bandwidth: { ingress: null, egress: null } };
   }
+  const globalLimits = await limitsRead;
+  const global = globalLimits === null ? null : { limits: globalLimits };
+  const reads = await zonesRead;
   const zones: Record<string, ActualZone> = {};
-  await Promise.all(
-    names.map(async (name) => {
-      const hasCgroup = cgroupZones.includes(name);
-      // Only the memory in use of the usage: the planner warns about a cap below it.
-      const status = statuses.get(name)!;
-      const [record, limits, memoryCurrent] = await Promise.all([
-        host.state.readZone(project, name),
-        hasCgroup ? host.cgroup.read(project, name) : null,
-        hasCgroup ? host.cgroup.memoryCurrent(project, name) : null,
-      ]);
-      const run = runState(status);
-      zones[name] = {
-        name,
-        state: run.state,
-        pid: run.pid,
-        exit_code: run.exit_code,
-        started_at: run.started_at,
-        applied: record?.zone ?? null,
-        limits,
-        networks: net.zones[name] ?? {},
-        memory_current: memoryCurrent,
-      };
-    }),
-  );
+  names.forEach((name, i) => {
+    const [record, limits, memoryCurrent] = reads[i]!;
+    const run = runState(statuses.get(name)!);
+    zones[name] = {
+      name,
+      state: run.state,
+      pid: run.pid,
+      exit_code: run.exit_code,
+      started_at: run.started_at,
+      applied: record?.zone ?? null,
+      limits,
+      networks: net.zones[name] ?? {},
+      memory_current: memoryCurrent,
+    };
+  });
 
   const networks: Record<string, ActualNetwork> = {};
   for (const name of recordedNetworks) {
     const record = await host.state.readNetwork(project, name);
     if (record) networks[name] = { network: record.network, present: net.networks[name]?.up === true };
   }
-  return { project, global, networks, zones: Object.fromEntries(Object.keys(zones).sort().map((k) => [k, zones[k]!])), host: await factsRead };
+  return { project, global, networks, zones, host: await factsRead };
 }
 
 function runState(s: ZoneStatus): { state: ZoneRunState; pid: number | null; exit_code: number | null; started_at: string | null } {
