@@ -10,7 +10,7 @@ import { ConfigError, sortProblems, type ConfigProblem, type Loc } from './error
 import { interpolateTree, type Env } from './interpolate.js';
 import { mergeNodes } from './merge.js';
 import { normalise } from './normalise.js';
-import { toPlain, type LocIndex } from './plain.js';
+import { locIndex, toPlain, type LocIndex } from './plain.js';
 import { parseYaml, type LMap, type LNode } from './source.js';
 import { schemaProblems } from './validate.js';
 
@@ -76,8 +76,8 @@ export function loadConfig(opts: LoadOptions = {}): Loaded {
   const top: LMap = root?.kind === 'map' ? root : { kind: 'map', loc: { file: files[0]!, line: 1, col: 1 }, entries: new Map() };
   applyDefaults(top);
 
-  const index: LocIndex = new Map();
-  const plain = toPlain(top, [], index);
+  const index = locIndex(top);
+  const plain = toPlain(top);
   // A value whose interpolation failed was reported already: the schema would only repeat it.
   const at = (p: ConfigProblem): string => `${p.path}@${p.loc?.file}:${p.loc?.line}:${p.loc?.col}`;
   const reported = new Set(problems.filter((p) => p.path !== '').map(at));

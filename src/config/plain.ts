@@ -1,5 +1,5 @@
-// Located tree → plain JSON data for the validator, plus an index from each JSON pointer
-// (the validator's instancePath) to where its value and key were written.
+// Located tree → plain JSON data for the validator, and an index from a JSON pointer (the
+// validator's instancePath) to where its value and key were written.
 
 import { parse as parseScalar } from 'yaml';
 import type { Loc } from './errors.js';
@@ -11,27 +11,77 @@ export interface Located {
   keyLoc?: Loc;
 }
 /** JSON pointer (`/zones/web/limits/memory`) → where it was written. */
-export type LocIndex = Map<string, Located>;
+export interface LocIndex {
+  get(pointer: string): Located | undefined;
+}
+
+/**
+ * The index of a located tree: a pointer is looked up by walking the tree, when a problem or a
+ * relative path asks (a map built up front for every node was a third of loadConfig's time
+ * over 1,000 zones, for lookups that a valid file mostly never makes).
+ */
+export function locIndex(root: LNode): LocIndex {
+  return {
+    get(p: string): Located | undefined {
+      let node: LNode = root;
+      let keyLoc: Loc | undefined;
+      for (const key of parsePointer(p)) {
+        if (node.kind === 'map') {
+          const e = node.entries.get(key);
+          if (!e) return undefined;
+          node = e.value;
+          keyLoc = e.keyLoc;
+        } else if (node.kind === 'seq' && /^(0|[1-9][0-9]*)$/.test(key) && Number(key) < node.items.length) {
+          node = node.items[Number(key)]!;
+          keyLoc = undefined;
+        } else return undefined;
+      }
+      return keyLoc ? { loc: node.loc, keyLoc } : { loc: node.loc };
+    },
+  };
+}
 
 export function pointer(path: readonly (string | number)[]): string {
-  return path.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+  return path.map((s) => `/${escape(String(s))}`).join('');
+}
+
+/** A JSON pointer's escaping of one key (RFC 6901). */
+function escape(key: string): string {
+  return key.includes('~') || key.includes('/') ? key.replaceAll('~', '~0').replaceAll('/', '~1') : key;
 }
 
 export function parsePointer(p: string): string[] {
   return p === '' ? [] : p.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
-export function toPlain(node: LNode, path: (string | number)[], index: LocIndex, keyLoc?: Loc): unknown {
-  index.set(pointer(path), keyLoc ? { loc: node.loc, keyLoc } : { loc: node.loc });
+export function toPlain(node: LNode, path: (string | number)[] = []): unknown {
+  return plainAt(node, [...path]);
+}
+
+/** toPlain with the node's path as a stack, pushed and popped around each child. */
+function plainAt(node: LNode, path: (string | number)[]): unknown {
   switch (node.kind) {
     case 'scalar':
       return node.interpolated && typeof node.value === 'string' ? coerce(node.value, path) : node.value;
-    case 'seq':
-      return node.items.map((item, i) => toPlain(item, [...path, i], index));
+    case 'seq': {
+      const out: unknown[] = new Array(node.items.length);
+      node.items.forEach((item, i) => {
+        path.push(i);
+        out[i] = plainAt(item, path);
+        path.pop();
+      });
+      return out;
+    }
     case 'map': {
       const out: Record<string, unknown> = {};
-      // defineProperty, not assignment: a key named __proto__ must stay a key (and be validated).
-      for (const [k, e] of node.entries) Object.defineProperty(out, k, { value: toPlain(e.value, [...path, k], index, e.keyLoc), enumerable: true, writable: true, configurable: true });
+      for (const [k, e] of node.entries) {
+        path.push(k);
+        const value = plainAt(e.value, path);
+        path.pop();
+        // a key named __proto__ must stay a key (and be validated): defined, not assigned
+        if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+        else out[k] = value;
+      }
       return out;
     }
     default: {
