@@ -158,8 +158,10 @@ function load(id) {
   }
   const module = { exports: {} };
   cache[id] = module;
+  // import.meta: dirname and filename as node gives them (a path, no URL code run); url when asked
   let url;
-  const meta = { get url() { return (url ??= pathToFileURL(root + '/' + id).href); } };
+  const filename = root + '/' + id;
+  const meta = { filename, dirname: filename.slice(0, filename.lastIndexOf('/')), get url() { return (url ??= pathToFileURL(filename).href); } };
   defs[id](module, module.exports, resolve, meta);
   return module.exports;
 }

@@ -3,6 +3,7 @@
 // one). Read lazily, only when needed.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type JsonSchema = {
   $ref?: string;
@@ -19,7 +20,7 @@ export type JsonSchema = {
 let cached: JsonSchema | undefined;
 
 export function zonesSchema(): JsonSchema {
-  cached ??= JSON.parse(readFileSync(new URL('../../schema/zones.schema.json', import.meta.url), 'utf8')) as JsonSchema;
+  cached ??= JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schema', 'zones.schema.json'), 'utf8')) as JsonSchema;
   return cached;
 }
 

@@ -1,15 +1,14 @@
 // The only importer of the native addon: loads the .node file, owns its types, and turns every
 // native failure into a SysError. Also names the helper executable built beside it.
 import { constants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 /**
  * native/build/Release, from src/native (vitest) and dist/native (built) alike; ZONECTL_NATIVE_DIR
  * overrides it (a build kept elsewhere, e.g. while native/build is being rebuilt).
  */
 const BUILD_DIR =
-  process.env.ZONECTL_NATIVE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release');
+  process.env.ZONECTL_NATIVE_DIR ?? join(import.meta.dirname, '..', '..', 'native', 'build', 'Release');
 
 /** The helper executable: zone supervisor and init, namespace entry for exec. */
 export const HELPER_PATH = join(BUILD_DIR, 'zonectl-helper');
