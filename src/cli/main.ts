@@ -15,7 +15,7 @@ interface ProjectFlags {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 function version(): string {
-  // a path, not a URL: node's URL code costs ~1-2 ms on its first run, and every command asks
+  // every command asks: a path beside the code, no URL to build and parse
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }

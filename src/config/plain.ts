@@ -54,11 +54,11 @@ export function parsePointer(p: string): string[] {
   return p === '' ? [] : p.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
-export function toPlain(node: LNode, path: (string | number)[] = []): unknown {
-  return plainAt(node, [...path]);
+export function toPlain(node: LNode): unknown {
+  return plainAt(node, []);
 }
 
-/** toPlain with the node's path as a stack, pushed and popped around each child. */
+/** toPlain below `path` (the node's path, for coercion), kept as a stack: pushed and popped around each child. */
 function plainAt(node: LNode, path: (string | number)[]): unknown {
   switch (node.kind) {
     case 'scalar':

@@ -267,7 +267,7 @@ function order(actions: Action[]): Action[] {
   const dependents = new Map<ResourceId, Action[]>();
   const heap: Action[] = [];
   for (const a of actions) {
-    const deps = a.after_actions.filter((d) => byId.has(d) && d !== a.id);
+    const deps = a.after_actions.filter((d) => byId.has(d));
     waits.set(a.id, deps.length);
     for (const d of deps) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(a);
     if (deps.length === 0) push(heap, a, before);
